@@ -1,0 +1,382 @@
+"""The build: the stages in order, all outputs staged in a temporary directory and moved
+into place only when every stage passed.
+
+Why this shape: a failed build must leave ``dist/``, ``datapackage.json`` and the generated
+docs exactly as they were (users and CI trust what is there), and the summary must say
+what ran, what was skipped and how long each stage took.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ca_militancy import __about__, descriptor, docs_gen, parquet, release, schemas
+from ca_militancy.checks import ProblemLog, check_package
+from ca_militancy.provenance import ENV, sources_dir_from_env
+
+# Files of the tree that go into the release zip (those that exist).
+ZIP_EXTRA_FILES = ("README.md", "CHANGELOG.md", "CITATION.cff")
+# What the sdist needs from the tree (mirrors [tool.hatch.build.targets.sdist] include).
+SDIST_ITEMS = (
+    "src",
+    "schemas",
+    "data",
+    "scripts",
+    "tests",
+    "pyproject.toml",
+    "README.md",
+    "CHANGELOG.md",
+    "CITATION.cff",
+    "constraints.txt",
+    "datapackage.json",
+)
+
+
+class BuildFailed(Exception):
+    """A stage failed; the message says where and why. Nothing was moved into place."""
+
+
+@dataclass
+class BuildResult:
+    version: str
+    tables: dict[str, int] = field(default_factory=dict)
+    artifacts: dict[str, str] = field(default_factory=dict)  # dist-relative path -> sha256
+    checks_run: list[str] = field(default_factory=list)
+    checks_skipped: dict[str, str] = field(default_factory=dict)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        out = [f"ca-militancy {self.version}: build passed", "", "tables (rows):"]
+        out += [f"  {n:<20} {r:>8}" for n, r in sorted(self.tables.items())]
+        out += ["", "artifacts (dist/, sha256):"]
+        out += [f"  {sha}  {p}" for p, sha in sorted(self.artifacts.items())]
+        out += ["", "checks run:"] + [f"  {c}" for c in self.checks_run]
+        if self.checks_skipped:
+            out += ["checks SKIPPED:"]
+            out += [f"  {c}: {why}" for c, why in self.checks_skipped.items()]
+        out += ["", "time per stage (s):"]
+        out += [f"  {s:<12} {t:7.2f}" for s, t in self.stage_seconds.items()]
+        out.append(f"  {'total':<12} {sum(self.stage_seconds.values()):7.2f}")
+        return "\n".join(out)
+
+
+def _optional(module: str, attr: str) -> Callable[..., Any]:
+    """A function from another helper's module, imported lazily so a missing module fails
+    the stage with a clear message instead of breaking the whole import."""
+    try:
+        mod = importlib.import_module(f"ca_militancy.{module}")
+    except ImportError as exc:
+        raise BuildFailed(f"ca_militancy.{module} cannot be imported ({exc})") from exc
+    fn = getattr(mod, attr, None)
+    if fn is None:
+        raise BuildFailed(f"ca_militancy.{module} has no function {attr}()")
+    return fn
+
+
+def source_date_epoch(date: dt.date) -> int:
+    return int(dt.datetime(date.year, date.month, date.day, tzinfo=dt.UTC).timestamp())
+
+
+class Build:
+    """One build of the tree at ``root``; call :meth:`run`."""
+
+    def __init__(
+        self,
+        root: Path,
+        sources_dir: Path | None = None,
+        *,
+        limit: int = 50,
+        wheel: bool = True,
+        extras: bool = True,
+        log: Callable[[str], None] = print,
+    ) -> None:
+        self.root = Path(root).resolve()
+        self.sources_dir = sources_dir
+        self.limit = limit
+        self.wheel = wheel
+        self.extras = extras
+        self.say = log
+        self.version = __about__.__version__
+        self.result = BuildResult(version=self.version)
+
+    @contextmanager
+    def stage(self, name: str):
+        self.say(f"[build] {name} ...")
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.result.stage_seconds[name] = time.perf_counter() - start
+
+    def run(self) -> BuildResult:
+        (self.root / "build").mkdir(exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix="ca-militancy-build-", dir=self.root / "build"))
+        try:
+            moves = self._stages(tmp)
+            with self.stage("commit"):
+                release.commit(moves)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return self.result
+
+    # --- the stages ------------------------------------------------------------------------
+
+    def _stages(self, tmp: Path) -> list[tuple[Path, Path]]:
+        root, version, res = self.root, self.version, self.result
+        dist = tmp / "dist"
+        dist.mkdir()
+        with self.stage("check"):
+            checked = check_package(root, self.sources_dir, limit=self.limit)
+            res.checks_run, res.checks_skipped = checked.run, checked.skipped
+            if not checked.ok:
+                raise BuildFailed(
+                    f"{checked.log.total} problem(s) in the data; nothing was written\n"
+                    + checked.log.report()
+                )
+            tables = checked.tables
+            res.tables = {n: t.num_rows for n, t in tables.items()}
+        date = descriptor.release_date(root, tables, version)
+        epoch = source_date_epoch(date)
+
+        with self.stage("parquet"):
+            log = ProblemLog(limit=self.limit)
+            for name, table in tables.items():
+                path = dist / "parquet" / f"{name}.parquet"
+                parquet.write_parquet(table, path)
+                parquet.check_read_back(name, table, path, log)
+            if log:
+                raise BuildFailed("Parquet copies do not read back equal:\n" + log.report())
+
+        with self.stage("descriptor"):
+            existing = descriptor.read_existing(root)
+            root_desc = descriptor.build_descriptor(root, tables, existing=existing, created=date)
+            root_dp = tmp / "datapackage.json"
+            root_dp.write_text(descriptor.dumps(root_desc), encoding="utf-8")
+
+        with self.stage("docs"):
+            docs_dir = tmp / "docs"
+            docs_dir.mkdir()
+            dictionary = docs_dir / "data-dictionary.md"
+            dictionary.write_text(docs_gen.data_dictionary(root), encoding="utf-8")
+            readme_src = root / "README.md"
+            readme = tmp / "README.md"
+            if readme_src.is_file():
+                readme.write_text(
+                    docs_gen.update_readme(readme_src.read_text(encoding="utf-8"), tables),
+                    encoding="utf-8",
+                )
+        moves: list[tuple[Path, Path]] = [
+            (root_dp, root / "datapackage.json"),
+            (dictionary, root / "docs" / "data-dictionary.md"),
+        ]
+        if readme.is_file():
+            moves.append((readme, root / "README.md"))
+
+        if self.extras:
+            with self.stage("figures"):
+                render_all = _optional("figures", "render_all")
+                fig_dir = tmp / "figures"
+                fig_dir.mkdir()
+                render_all(tables, fig_dir)
+                moves.append((fig_dir, root / "docs" / "figures"))
+            with self.stage("sqlite"):
+                write_sqlite = _optional("sqlite_edition", "write_sqlite")
+                write_metadata = _optional("datasette_meta", "write_metadata")
+                write_sqlite(tables, dist / f"ca-militancy-{version}.sqlite", version)
+                write_metadata(dist / "metadata.json", version)
+
+        with self.stage("zip"):
+            rel_desc = descriptor.build_descriptor(
+                root, tables, parquet_root=dist, existing=existing, created=date
+            )
+            rel_dp = tmp / "release-datapackage.json"
+            rel_dp.write_text(descriptor.dumps(rel_desc), encoding="utf-8")
+            members = {"datapackage.json": rel_dp}
+            for name in schemas.table_names(root):
+                members[f"data/{name}.csv"] = root / "data" / f"{name}.csv"
+                members[f"parquet/{name}.parquet"] = dist / "parquet" / f"{name}.parquet"
+                members[f"schemas/{name}{schemas.SCHEMA_SUFFIX}"] = (
+                    schemas.schema_dir(root) / f"{name}{schemas.SCHEMA_SUFFIX}"
+                )
+            for extra in ZIP_EXTRA_FILES:
+                staged = tmp / extra
+                src = staged if staged.is_file() else root / extra
+                if src.is_file():
+                    members[extra] = src
+            for lic in sorted(root.glob("LICENSE*")):
+                members[lic.name] = lic
+            zip_path = dist / release.zip_name(version)
+            release.write_zip(zip_path, members, date)
+
+        if self.wheel:
+            with self.stage("wheel"):
+                self._build_python_package(tmp, dist, tables, zip_path, epoch, rel_desc)
+
+        with self.stage("manifest"):
+            files = {p.relative_to(dist).as_posix(): p for p in sorted(dist.rglob("*"))}
+            files = {k: v for k, v in files.items() if v.is_file()}
+            manifest = release.build_manifest(version, tables, files, root)
+            release.write_json(dist / "manifest.json", manifest)
+            sums = release.write_sha256sums(dist)
+            for line in sums.read_text(encoding="utf-8").splitlines():
+                sha, rel = line.split("  ", 1)
+                res.artifacts[rel] = sha
+        moves.append((dist, root / "dist"))
+        return moves
+
+    def _build_python_package(
+        self,
+        tmp: Path,
+        dist: Path,
+        tables: dict[str, Any],
+        zip_path: Path,
+        epoch: int,
+        rel_desc: dict[str, Any],
+    ) -> None:
+        """Stage the package data into a copy of the tree and build wheel and sdist there
+        (never in the tree itself, so a failure leaves it untouched)."""
+        root = self.root
+        src_copy = tmp / "pkgsrc"
+        src_copy.mkdir()
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "_data", "*.egg-info")
+        for item in SDIST_ITEMS:
+            p = root / item
+            if item == "datapackage.json":
+                p = tmp / "datapackage.json"
+            elif item == "README.md" and (tmp / "README.md").is_file():
+                p = tmp / "README.md"
+            if p.is_dir():
+                shutil.copytree(p, src_copy / item, ignore=ignore)
+            elif p.is_file():
+                shutil.copy2(p, src_copy / item)
+        for lic in root.glob("LICENSE*"):
+            shutil.copy2(lic, src_copy / lic.name)
+        data_dir = src_copy / "src" / "ca_militancy" / "_data"
+        stage_package_data(root, data_dir, dist, tables, rel_desc, zip_path, self.version)
+        out = tmp / "pydist"
+        env = dict(os.environ, SOURCE_DATE_EPOCH=str(epoch), PYTHONHASHSEED="0")
+        proc = subprocess.run(
+            [
+                *(sys.executable, "-m", "build", "--wheel", "--sdist", "--no-isolation"),
+                *("--outdir", str(out), str(src_copy)),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise BuildFailed(
+                "python -m build failed:\n" + proc.stdout[-3000:] + proc.stderr[-3000:]
+            )
+        for p in sorted(out.iterdir()):
+            shutil.move(str(p), str(dist / p.name))
+        self.staged_package_data = data_dir
+
+
+def stage_package_data(
+    root: Path,
+    data_dir: Path,
+    dist: Path,
+    tables: dict[str, Any],
+    rel_desc: dict[str, Any],
+    zip_path: Path,
+    version: str,
+) -> None:
+    """``ca_militancy/_data``: what the installed loader reads without network: Parquet
+    copies, their descriptor, the schemas, and the registry of published release zips."""
+    (data_dir / "parquet").mkdir(parents=True)
+    (data_dir / "schemas").mkdir()
+    for name in tables:
+        shutil.copy2(dist / "parquet" / f"{name}.parquet", data_dir / "parquet")
+        shutil.copy2(
+            schemas.schema_dir(root) / f"{name}{schemas.SCHEMA_SUFFIX}", data_dir / "schemas"
+        )
+    pq_desc = dict(rel_desc)
+    pq_desc["resources"] = [r for r in rel_desc["resources"] if r["format"] == "parquet"]
+    (data_dir / "datapackage.json").write_text(descriptor.dumps(pq_desc), encoding="utf-8")
+    release.write_json(data_dir / "registry.json", registry(root, zip_path, version))
+
+
+def registry(root: Path, zip_path: Path, version: str) -> dict[str, dict[str, str]]:
+    """{version: {"file": zip name, "sha256": ...}} from releases/*.json plus this build."""
+    import json
+
+    out: dict[str, dict[str, str]] = {}
+    for path in sorted((root / "releases").glob("*.json")):
+        try:
+            m = json.loads(path.read_text(encoding="utf-8"))
+            name = m["zip"]
+            out[m["version"]] = {"file": name, "sha256": m["files"][name]}
+        except (KeyError, ValueError, TypeError):
+            continue
+    out[version] = {"file": zip_path.name, "sha256": descriptor.sha256_path(zip_path)}
+    return dict(sorted(out.items()))
+
+
+def main(argv: list[str] | None = None, root: Path | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="scripts/build.py",
+        description="Check data/*.csv against schemas/ and the project rules; write Parquet, "
+        "datapackage.json, docs and dist/ (all or nothing).",
+    )
+    parser.add_argument("--root", type=Path, default=root or schemas.REPO_ROOT)
+    parser.add_argument("--limit", type=int, default=50, help="problems shown per table")
+    parser.add_argument("--no-wheel", action="store_true", help="skip the wheel and sdist")
+    parser.add_argument(
+        "--no-extras", action="store_true", help="skip the SQLite edition and the figures"
+    )
+    args = parser.parse_args(argv)
+    sources = sources_dir_from_env()
+    build = Build(
+        args.root,
+        sources,
+        limit=args.limit,
+        wheel=not args.no_wheel,
+        extras=not args.no_extras,
+    )
+    try:
+        result = build.run()
+    except BuildFailed as exc:
+        print(f"BUILD FAILED: {exc}", file=sys.stderr)
+        print("dist/, datapackage.json and the docs were left as they were.", file=sys.stderr)
+        return 1
+    # the installed loader in a source checkout reads ca_militancy/_data: refresh it too
+    root_dir = args.root.resolve()
+    _refresh_package_data(root_dir, root_dir / "src" / "ca_militancy" / "_data")
+    print(result.summary())
+    if sources is None:
+        print(f"\nnote: {ENV} is not set, so excerpts and archived-text hashes were NOT checked")
+    return 0
+
+
+def _refresh_package_data(root: Path, data_dir: Path) -> None:
+    """Unpack the wheel's ``_data`` into the source tree (git-ignored), so an editable
+    install reads exactly what the wheel ships."""
+    import zipfile
+
+    wheels = sorted((root / "dist").glob("*.whl"))
+    if not wheels:
+        return
+    tmp = data_dir.with_name("._data.new")
+    shutil.rmtree(tmp, ignore_errors=True)
+    with zipfile.ZipFile(wheels[-1]) as zf:
+        for info in zf.infolist():
+            if info.filename.startswith("ca_militancy/_data/") and not info.is_dir():
+                target = tmp / info.filename.removeprefix("ca_militancy/_data/")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(zf.read(info))
+    release.commit([(tmp, data_dir)])

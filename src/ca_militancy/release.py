@@ -1,0 +1,120 @@
+"""Release artifacts: the reproducible zip, the manifest, SHA256SUMS, and the atomic move of
+everything into place.
+
+Why so fussy: users trust a release when they can check it. Same tree -> same bytes (sorted
+members, fixed timestamps and permissions), every artifact in SHA256SUMS, and nothing in
+``dist/`` or the tree changes unless the whole build passed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from ca_militancy import schemas
+from ca_militancy.checks import key_strings
+from ca_militancy.descriptor import sha256_path
+
+ZIP_MODE = 0o644
+
+
+def zip_name(version: str) -> str:
+    return f"ca-militancy-{version}.zip"
+
+
+def write_zip(path: Path, members: dict[str, Path], date: dt.date) -> None:
+    """Zip ``{archive name: file}`` with sorted members, one fixed timestamp, mode 0644, and
+    fixed deflate level: the bytes depend only on the contents."""
+    stamp = (date.year, date.month, date.day, 0, 0, 0)
+    with zipfile.ZipFile(path, "w") as zf:
+        for arcname in sorted(members):
+            info = zipfile.ZipInfo(arcname, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = (0o100000 | ZIP_MODE) << 16
+            zf.writestr(info, members[arcname].read_bytes(), compresslevel=9)
+
+
+def key_list(table: pa.Table, name: str, root: Path | None = None) -> list[str]:
+    """Sorted primary keys (composite keys tab-joined)."""
+    return sorted(key_strings(table, schemas.primary_key(name, root)).to_pylist())
+
+
+def keys_sha256(keys: list[str]) -> str:
+    return hashlib.sha256("".join(k + "\n" for k in keys).encode()).hexdigest()
+
+
+def build_manifest(
+    version: str,
+    tables: dict[str, pa.Table],
+    files: dict[str, Path],
+    root: Path | None = None,
+) -> dict[str, Any]:
+    """Release manifest. It carries the full sorted key lists (``keys``) besides their hash,
+    because ``releases/<version>.json`` (a copy of it) is what the id-retirement test reads
+    to prove that no id of a published release disappears without a tombstone."""
+    out_tables = {}
+    for name in sorted(tables):
+        keys = key_list(tables[name], name, root)
+        out_tables[name] = {
+            "rows": tables[name].num_rows,
+            "primary_key": schemas.primary_key(name, root),
+            "keys_sha256": keys_sha256(keys),
+            "keys": keys,
+        }
+    return {
+        "name": "ca-militancy",
+        "version": version,
+        "zip": zip_name(version),
+        "tables": out_tables,
+        "files": {rel: sha256_path(p) for rel, p in sorted(files.items())},
+    }
+
+
+def write_sha256sums(dist: Path) -> Path:
+    """``sha256sum -c`` format over every file in ``dist`` (recursively), sorted."""
+    lines = []
+    for p in sorted(dist.rglob("*")):
+        if p.is_file() and p.name != "SHA256SUMS":
+            lines.append(f"{sha256_path(p)}  {p.relative_to(dist).as_posix()}\n")
+    out = dist / "SHA256SUMS"
+    out.write_text("".join(lines), encoding="utf-8")
+    return out
+
+
+def commit(moves: list[tuple[Path, Path]]) -> None:
+    """Move staged outputs into place. Directories are swapped whole (old one renamed aside
+    first, removed last), files replaced with ``os.replace``; called only after every stage
+    passed, so a failed build never reaches here."""
+    trash: list[Path] = []
+    for staged, target in moves:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if staged.is_dir():
+            if target.exists():
+                aside = target.with_name(f".{target.name}.old-{os.getpid()}")
+                if aside.exists():
+                    shutil.rmtree(aside)
+                os.replace(target, aside)
+                trash.append(aside)
+            shutil.move(str(staged), str(target))
+        else:
+            if staged.parent.stat().st_dev == target.parent.stat().st_dev:
+                os.replace(staged, target)
+            else:
+                tmp = target.with_name(f".{target.name}.new-{os.getpid()}")
+                shutil.copy2(staged, tmp)
+                os.replace(tmp, target)
+    for aside in trash:
+        shutil.rmtree(aside, ignore_errors=True)
+
+
+def write_json(path: Path, obj: Any) -> None:
+    path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

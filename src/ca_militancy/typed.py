@@ -1,0 +1,258 @@
+"""Strict CSV -> typed Arrow table reader.
+
+Why strict: pyarrow and pandas read the text ``NA`` as null, guess encodings and accept
+``True``/``1`` as booleans. A curated dataset must say exactly what it means, so here only an
+empty cell is null, booleans are ``true``/``false``, dates are ISO ``YYYY-MM-DD``, and every
+cell that does not fit its Table Schema type is reported (file, line, column, value, rule)
+instead of being coerced. All per-cell work is vectorized (pyarrow.compute / numpy).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from ca_militancy import schemas
+from ca_militancy.checks import ProblemLog
+
+BOM = b"\xef\xbb\xbf"
+
+
+@dataclass
+class ReadResult:
+    """One table read from its CSV.
+
+    ``raw`` has every column as string with empty cells as null (``None`` when the file could
+    not be parsed at all); ``typed`` has the Arrow types of the schema (cells that failed their
+    type are null there, and reported). ``lines[i]`` is the file line of data row ``i``
+    (the header is line 1)."""
+
+    name: str
+    path: Path
+    raw: pa.Table | None = None
+    typed: pa.Table | None = None
+    lines: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    @property
+    def ok(self) -> bool:
+        return self.typed is not None
+
+
+def _line_of_offset(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _file_checks(data: bytes, file: str, name: str, log: ProblemLog) -> bytes | None:
+    """Byte-level checks (rule 8). Returns the bytes to parse (BOM stripped) or None when
+    the text is not UTF-8 at all, in which case nothing further can be trusted."""
+    if data.startswith(BOM):
+        log.add(name, file, 1, None, None, "encoding", "UTF-8 byte-order mark; save without BOM")
+        data = data[len(BOM) :]
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = _line_of_offset(data, exc.start)
+        bad = data[exc.start : exc.end].hex(" ")
+        log.add(name, file, line, None, bad, "encoding", f"invalid UTF-8 bytes ({exc.reason})")
+        return None
+    if b"\r" in data:
+        arr = np.frombuffer(data, dtype=np.uint8)
+        cr = np.flatnonzero(arr == 13)
+        nl_before = np.cumsum(arr == 10)[cr] - (arr[cr] == 10)
+        for line in (nl_before + 1)[: log.room(name)]:
+            log.add(name, file, int(line), None, None, "line-endings", "CR character; use LF only")
+        log.count_more(name, max(0, len(cr) - log.room(name)))
+    return data
+
+
+def _blank_lines(data: bytes) -> np.ndarray:
+    """Line numbers (1-based) of empty lines, not counting the end after the final LF."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    nl = np.flatnonzero(arr == 10)
+    if len(nl) == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.concatenate(([0], nl[:-1] + 1))
+    length = nl - starts
+    is_cr_only = np.zeros(len(nl), dtype=bool)
+    has_one = length == 1
+    is_cr_only[has_one] = arr[starts[has_one]] == 13
+    blank = (length == 0) | is_cr_only
+    out = np.flatnonzero(blank) + 1
+    # a non-terminated last line that is empty is just "no trailing newline": not blank
+    return out.astype(np.int64)
+
+
+def read_raw(root: Path, name: str, log: ProblemLog) -> ReadResult:
+    """Read ``data/<name>.csv`` as strings after the file-level checks (encoding, BOM, line
+    endings, blank rows, header). Empty cells become null; nothing else does."""
+    path = Path(root) / "data" / f"{name}.csv"
+    file = f"data/{name}.csv"
+    result = ReadResult(name=name, path=path)
+    if not path.is_file():
+        log.add(name, file, None, None, None, "missing-file", "the table's CSV file is missing")
+        return result
+    data = _file_checks(path.read_bytes(), file, name, log)
+    if data is None:
+        return result
+    expected = schemas.field_names(name, root)
+    first_line = data.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8")
+    header = next(csv.reader([first_line]), [])
+    if header != expected:
+        missing = [c for c in expected if c not in header]
+        extra = [c for c in header if c not in expected]
+        parts = []
+        if missing:
+            parts.append("missing " + ", ".join(missing))
+        if extra:
+            parts.append("unexpected " + ", ".join(extra))
+        if not parts:
+            parts.append("columns out of order")
+        log.add(
+            name,
+            file,
+            1,
+            None,
+            ",".join(header),
+            "header",
+            f"header must equal the schema's field names in order ({'; '.join(parts)}); "
+            f"expected {','.join(expected)}",
+        )
+        return result
+    blanks = _blank_lines(data)
+    for line in blanks[: log.room(name)]:
+        log.add(name, file, int(line), None, None, "blank-row", "blank row")
+    log.count_more(name, max(0, len(blanks) - log.room(name)))
+
+    bad_rows: list[tuple[int | None, int, int]] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        bad_rows.append((row.number, row.expected_columns, row.actual_columns))
+        return "skip"
+
+    try:
+        raw = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(use_threads=False, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(
+                newlines_in_values=True, ignore_empty_lines=True, invalid_row_handler=on_invalid
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in expected},
+                null_values=[],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        log.add(name, file, None, None, None, "csv-syntax", f"cannot parse CSV: {exc}")
+        return result
+    for number, exp, act in bad_rows:
+        log.add(
+            name,
+            file,
+            number,
+            None,
+            None,
+            "row-width",
+            f"row has {act} fields, the header has {exp}",
+        )
+    if bad_rows:
+        return result
+    empty = pa.scalar(None, pa.string())
+    raw = pa.table(
+        {c: pc.if_else(pc.equal(raw[c], ""), empty, raw[c]) for c in expected},
+    )
+    result.raw = raw
+    result.lines = _row_lines(data, raw, blanks)
+    return result
+
+
+def _row_lines(data: bytes, raw: pa.Table, blanks: np.ndarray) -> np.ndarray:
+    """File line of each data row: the n-th non-blank line after the header, shifted by the
+    newlines inside earlier quoted cells (exact when neither kind of oddity is present)."""
+    n = raw.num_rows
+    total_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    all_lines = np.arange(2, total_lines + 1, dtype=np.int64)
+    nonblank = np.setdiff1d(all_lines, blanks, assume_unique=True)
+    extra = np.zeros(n, dtype=np.int64)
+    for col in raw.columns:
+        counts = pc.fill_null(pc.count_substring(col, "\n"), 0)
+        extra += counts.to_numpy(zero_copy_only=False).astype(np.int64)
+    shift = np.concatenate(([0], np.cumsum(extra)[:-1])) if n else extra
+    idx = np.arange(n, dtype=np.int64) + shift
+    idx = np.clip(idx, 0, max(len(nonblank) - 1, 0))
+    return nonblank[idx] if len(nonblank) else np.full(n, 2, dtype=np.int64)
+
+
+INTEGER_RE = r"^-?[0-9]+$"
+NUMBER_RE = r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$"
+DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+def to_typed(result: ReadResult, root: Path, log: ProblemLog) -> pa.Table:
+    """Convert the string table to the schema's Arrow types, reporting every cell that does
+    not parse (rule ``type``). Failed cells are null in the returned table."""
+    assert result.raw is not None
+    name, file, raw = result.name, f"data/{result.name}.csv", result.raw
+    arrow = schemas.arrow_schema(name, root)
+    columns = []
+    for fdef, afield in zip(schemas.fields(name, root), arrow, strict=True):
+        col = raw[fdef["name"]]
+        ftype = fdef.get("type", "string")
+        if ftype == "string":
+            out = col
+        elif ftype == "boolean":
+            valid = pc.is_in(col, pa.array(["true", "false"]))
+            out = pc.equal(col, "true")
+            _type_problems(log, name, file, result.lines, col, valid, fdef, "true or false")
+        elif ftype == "integer":
+            valid = pc.match_substring_regex(col, INTEGER_RE)
+            out = pc.cast(pc.if_else(valid, col, pa.scalar(None, pa.string())), pa.int64())
+            _type_problems(log, name, file, result.lines, col, valid, fdef, "an integer")
+        elif ftype == "number":
+            valid = pc.match_substring_regex(col, NUMBER_RE)
+            out = pc.cast(pc.if_else(valid, col, pa.scalar(None, pa.string())), pa.float64())
+            _type_problems(log, name, file, result.lines, col, valid, fdef, "a number")
+        elif ftype == "date":
+            shaped = pc.match_substring_regex(col, DATE_RE)
+            ts = pc.strptime(
+                pc.if_else(shaped, col, pa.scalar(None, pa.string())),
+                format="%Y-%m-%d",
+                unit="s",
+                error_is_null=True,
+            )
+            out = pc.cast(ts, pa.date32())
+            valid = pc.and_(shaped, pc.is_valid(out))
+            # round-trip guards against lenient parsing (e.g. day 31 in a 30-day month)
+            back = pc.strftime(out, format="%Y-%m-%d")
+            valid = pc.and_(valid, pc.fill_null(pc.equal(back, col), False))
+            out = pc.if_else(valid, out, pa.scalar(None, pa.date32()))
+            _type_problems(log, name, file, result.lines, col, valid, fdef, "a date YYYY-MM-DD")
+        else:
+            raise TypeError(f"{name}.{fdef['name']}: unsupported Table Schema type {ftype!r}")
+        if pa.types.is_dictionary(afield.type):
+            out = pc.dictionary_encode(out).cast(afield.type)
+        columns.append(out)
+    return pa.Table.from_arrays(columns, schema=arrow)
+
+
+def _type_problems(log, name, file, lines, col, valid, fdef, expected: str) -> None:
+    bad = pc.and_(pc.is_valid(col), pc.invert(pc.fill_null(valid, False)))
+    log.add_mask(
+        name, file, lines, bad, fdef["name"], col, "type", f"not {expected} ({fdef['type']})"
+    )
+
+
+def read_typed(root: Path, name: str, log: ProblemLog) -> ReadResult:
+    """Read and type one table; ``result.typed`` is None when the file could not be parsed."""
+    result = read_raw(root, name, log)
+    if result.raw is not None:
+        result.typed = to_typed(result, root, log)
+    return result
