@@ -1,0 +1,7 @@
+"""`python -m ca_militancy`: the same command line as `ca-militancy`."""
+
+import sys
+
+from ca_militancy.cli import main
+
+sys.exit(main())

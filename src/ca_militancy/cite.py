@@ -1,0 +1,113 @@
+"""The evidence behind a record: its citations joined with the sources they quote.
+
+Why derived from the schema: `citations` has one reference column per cited table (the schema's
+`x-exactly-one-of` list); which column points at a table is read from its foreign keys, so a new
+cited table needs no change here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ca_militancy import schemas as sch
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ca_militancy.loader import Dataset
+
+CITATIONS, SOURCES, ORGANIZATIONS = "citations", "sources", "organizations"
+
+
+class NotCitedError(ValueError):
+    """The table's records carry no citations (citations themselves, conflicts)."""
+
+
+def reference_columns(table: str, root: Any = None) -> list[str]:
+    """The citations columns that point at records of `table`."""
+    one_of = set(sch.exactly_one_of(CITATIONS, root))
+    return [
+        col for col, ref, _ in sch.foreign_keys(CITATIONS, root) if ref == table and col in one_of
+    ]
+
+
+def cited_tables(root: Any = None) -> list[str]:
+    one_of = set(sch.exactly_one_of(CITATIONS, root))
+    return sorted({ref for col, ref, _ in sch.foreign_keys(CITATIONS, root) if col in one_of})
+
+
+def format_partial_date(start: Any, end: Any, precision: Any) -> str:
+    """A partial date as people write it: 2011-10-31, 2011-10, 2011, 2011-10-01/2011-12-31,
+    'on or before 2011-10-31', or '' when unknown."""
+    import pandas as pd
+
+    def iso(value: Any) -> str:
+        return "" if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+
+    s, e, p = iso(start), iso(end), "" if pd.isna(precision) else str(precision)
+    if p == "day":
+        return s
+    if p == "month":
+        return s[:7]
+    if p == "year":
+        return s[:4]
+    if p == "on_or_before":
+        return f"on or before {e}" if e else ""
+    if p == "on_or_after":
+        return f"on or after {s}" if s else ""
+    if s or e:
+        return s if s == e else f"{s}/{e}"
+    return ""
+
+
+def cite(ds: Dataset, table: str, record_id: str) -> pd.DataFrame:
+    """Citations of one record with their sources: excerpt, line, stance, field,
+    value_as_stated, source title and label, publisher, publication date, URL."""
+    root = ds.schema_root
+    ds.check_table(table)
+    refs = reference_columns(table, root)
+    if not refs:
+        raise NotCitedError(
+            f"records of {table!r} are not cited; cited tables: {', '.join(cited_tables(root))}"
+        )
+    ds.record(table, record_id)  # raises UnknownIdError with the closest ids
+    cits = ds.load(CITATIONS)
+    mask = cits[refs].eq(record_id).any(axis=1).fillna(False).astype(bool)
+    one_of = set(sch.exactly_one_of(CITATIONS, root))
+    keep = [c for c in cits.columns if c not in one_of]
+    out = cits.loc[mask, keep]
+    source_key = sch.primary_key(SOURCES, root)[0]
+    src_col = next(
+        col
+        for col, ref, _ in sch.foreign_keys(CITATIONS, root)
+        if ref == SOURCES and col not in one_of
+    )
+    sources = _source_details(ds).rename(columns={source_key: src_col})
+    out = out.merge(sources, on=src_col, how="left")
+    line_col = "line" if "line" in out.columns else src_col
+    out = out.sort_values([src_col, line_col, sch.primary_key(CITATIONS, root)[0]], kind="stable")
+    return out.reset_index(drop=True)
+
+
+def _source_details(ds: Dataset) -> pd.DataFrame:
+    """sources with a readable publisher name and publication date, columns prefixed source_."""
+    root = ds.schema_root
+    src = ds.load(SOURCES)
+    key = sch.primary_key(SOURCES, root)[0]
+    org_key = sch.primary_key(ORGANIZATIONS, root)[0]
+    publisher_col = next(
+        (col for col, ref, _ in sch.foreign_keys(SOURCES, root) if ref == ORGANIZATIONS), None
+    )
+    names = ds.load(ORGANIZATIONS).set_index(org_key)["name"]
+    details = src[[key]].copy()
+    details["source_title"] = src["title"]
+    details["source_label"] = src["label"]
+    details["publisher"] = src[publisher_col].map(names) if publisher_col else None
+    details["published"] = [
+        format_partial_date(s, e, p)
+        for s, e, p in zip(
+            src["published_start"], src["published_end"], src["published_precision"], strict=True
+        )
+    ]
+    details["url"] = src["url"]
+    return details
