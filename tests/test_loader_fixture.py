@@ -3,7 +3,9 @@
 Why synthetic: the loader's tests must not depend on the curated data (which grows while it is
 curated) nor on a build having run. The rows below are made up for the tests; their columns are
 filled by name and every other column is left empty, so the table layout still comes from the
-Table Schemas only. Imported by the other loader tests (this module holds no tests itself).
+Table Schemas only. Imported by the other loader tests (this module holds no tests itself);
+each defines its fixture from `make_dataset`, since ruff flags fixtures imported across
+modules.
 """
 
 from __future__ import annotations
@@ -222,13 +224,8 @@ def zip_dir(src: Path, dest: Path, prefix: str = "") -> Path:
     return dest
 
 
-@pytest.fixture(scope="session")
-def fixture_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_fixture(tmp_path_factory.mktemp("data"))
-
-
-@pytest.fixture
-def ds(fixture_root: Path):
+def make_dataset(tmp_path_factory: pytest.TempPathFactory):
+    """A Dataset on a freshly written fixture directory (each test module makes its own)."""
     from ca_militancy.loader import Dataset
 
-    return Dataset(fixture_root)
+    return Dataset(write_fixture(tmp_path_factory.mktemp("data")))
