@@ -1,0 +1,223 @@
+"""Each check finds the problem it exists for, names file, line, column and rule, and the
+fixture package (which follows every rule) passes clean."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from conftest import FIXTURE_ROWS, INC, ORG, csv_text
+
+from ca_militancy import checks
+from ca_militancy.checks import ProblemLog, check_package
+
+
+def _rewrite(root: Path, table: str, mutate) -> None:
+    rows = copy.deepcopy(FIXTURE_ROWS[table])
+    mutate(rows)
+    (root / "data" / f"{table}.csv").write_bytes(csv_text(table, rows).encode())
+
+
+def _problems(root: Path, sources: Path | None = None) -> list[checks.Problem]:
+    return check_package(root, sources).log.all()
+
+
+def test_fixture_package_passes_every_check(fixture_package):
+    root, sources = fixture_package
+    result = check_package(root, sources)
+    assert result.ok, result.log.report()
+    assert not result.skipped
+
+
+def test_without_sources_the_excerpt_check_is_reported_skipped(fixture_package):
+    root, _ = fixture_package
+    result = check_package(root, None)
+    assert result.ok
+    assert any("CA_MILITANCY_SOURCES" in why for why in result.skipped.values())
+
+
+def test_typed_reader_keeps_NA_as_text_and_empty_as_null(fixture_package):
+    root, _ = fixture_package
+    t = check_package(root).tables
+    orgs = {r["organization_id"]: r for r in t["organizations"].to_pylist()}
+    assert "NA is text" in orgs[ORG]["description"]
+    incident = t["incidents"].to_pylist()[0]
+    assert incident["wounded_low"] is None and incident["province"] is None
+    assert incident["killed_low"] == 3 and incident["suicide"] is False
+    assert t["incidents"].schema.field("date_start").type == pa.date32()
+    assert pa.types.is_dictionary(t["incidents"].schema.field("type").type)
+
+
+def _set(field: str, value: str, index: int = 0):
+    def mutate(rows):
+        rows[index][field] = value
+
+    return mutate
+
+
+# (table, mutation, expected rule, expected column or None)
+ROW_CASES = [
+    ("incidents", _set("date_start", "2011-02-30"), "type", "date_start"),
+    ("incidents", _set("killed_low", "three"), "type", "killed_low"),
+    ("incidents", _set("suicide", "True"), "type", "suicide"),
+    ("incidents", _set("killed_low", "-1"), "minimum", "killed_low"),
+    ("incidents", _set("type", "ambush"), "enum", "type"),
+    ("incidents", _set("title", ""), "required", "title"),
+    ("incidents", _set("incident_id", "INC_bad"), "pattern", "incident_id"),
+    ("citations", _set("excerpt", "x" * 201), "maxLength", "excerpt"),
+    ("incident_actors", _set("organization_id", "org-nobody"), "foreign-key", "organization_id"),
+    ("incidents", _set("related_incident_id", "inc-nowhere"), "foreign-key", "related_incident_id"),
+    ("citations", _set("person_id", "per-ahmad"), "R2.exactly-one-of", None),
+    ("aliases", _set("organization_id", ""), "R2.exactly-one-of", None),
+    ("incidents", _set("date_end", "2011-05-04"), "R4.date-order", "date_start"),
+    ("incidents", _set("date_precision", "month"), "R4.date-precision", "date_precision"),
+    ("organizations", _set("founded_end", "1998-12-30", 1), "R4.date-precision", None),
+    ("memberships", _set("date_start", "2010-01-01"), "R4.date-precision", None),
+    ("incidents", _set("killed_best", "5"), "R5.count-order", "killed_best"),
+    ("incidents", _set("casualty_basis", ""), "R5.casualty-basis", "casualty_basis"),
+    ("incidents", _set("place", "Kabul "), "R7.space", "place"),
+    ("incidents", _set("place", "=HYPERLINK(1)"), "R7.formula", "place"),
+    ("incidents", _set("place", "Ka\u0301bul"), "R7.nfc", "place"),
+    ("incidents", _set("place", "Ka\x07bul"), "R7.control", "place"),
+    ("incidents", _set("country_code", "XX"), "R9.country-code", "country_code"),
+    ("org_relationships", _set("contested", "false"), "R11.contested", "contested"),
+    ("conflicts", _set("field", "killed_low"), "R10.conflict-evidence", "field"),
+]
+
+
+@pytest.mark.parametrize(("table", "mutate", "rule", "column"), ROW_CASES)
+def test_row_problem_is_found_and_located(fixture_package, table, mutate, rule, column):
+    root, sources = fixture_package
+    _rewrite(root, table, mutate)
+    found = [p for p in _problems(root, sources) if p.rule == rule]
+    assert found, f"no {rule} problem"
+    p = found[0]
+    assert p.file.startswith("data/") and p.row is not None and p.row >= 2
+    if column is not None:
+        assert p.column == column
+    text = str(p)
+    assert text.startswith(f"{p.file}:{p.row}: ") and rule in text
+
+
+def test_duplicate_primary_key_names_the_second_row(fixture_package):
+    root, _ = fixture_package
+    _rewrite(root, "organizations", lambda rows: rows.append(dict(rows[1])))
+    found = [p for p in _problems(root) if p.rule == "primary-key"]
+    assert [(p.file, p.row) for p in found] == [("data/organizations.csv", 4)]
+
+
+def test_unsorted_rows_are_reported(fixture_package):
+    root, _ = fixture_package
+    _rewrite(root, "organizations", lambda rows: rows.reverse())
+    found = [p for p in _problems(root) if p.rule == "R8.sorted"]
+    assert [p.row for p in found] == [3]
+
+
+def test_uncited_row_is_reported(fixture_package):
+    root, _ = fixture_package
+    _rewrite(root, "citations", lambda rows: rows.remove(next(r for r in rows if r.get(
+        "person_id"))))  # fmt: skip
+    found = [p for p in _problems(root) if p.rule == "R1.cited"]
+    assert [(p.file, p.value) for p in found] == [("data/people.csv", "per-ahmad")]
+
+
+def test_alias_naming_two_entities_must_be_ambiguous(fixture_package):
+    root, _ = fixture_package
+
+    def add_clash(rows):
+        rows.append(dict(rows[0], alias_id="ali-imu-person", organization_id="",
+                         person_id="per-ahmad", alias="imu"))  # fmt: skip
+
+    _rewrite(root, "aliases", add_clash)
+    (root / "data" / "citations.csv").write_bytes(
+        csv_text(
+            "citations",
+            [*FIXTURE_ROWS["citations"][:2],
+             dict(FIXTURE_ROWS["citations"][1], citation_id="cit-a-ali2", alias_id=
+                  "ali-imu-person"),
+             *FIXTURE_ROWS["citations"][2:]],
+        ).encode()
+    )  # fmt: skip
+    found = [p for p in _problems(root) if p.rule == "R6.alias-ambiguous"]
+    assert len(found) == 2
+
+    def add_clash_marked(rows):
+        add_clash(rows)
+        for r in rows:
+            r["ambiguous"] = "true"
+
+    _rewrite(root, "aliases", add_clash_marked)
+    assert not [p for p in _problems(root) if p.rule == "R6.alias-ambiguous"]
+
+
+BYTE_CASES = [
+    (lambda b: b"\xef\xbb\xbf" + b, "encoding", 1),
+    (lambda b: b.replace(b"\n", b"\r\n"), "line-endings", 1),
+    (lambda b: b.replace(b"Kabul", b"Kab\xffl", 1), "encoding", 2),
+    (lambda b: b + b"\n", "blank-row", 3),
+    (lambda b: b.replace(b"incident_id,type", b"incident_id,kind", 1), "header", 1),
+    (lambda b: b.replace(b",related_incident_id\n", b"\n", 1), "header", 1),
+    (lambda b: b.replace(b",related_incident_id\n", b",related_incident_id,extra\n", 1),
+     "header", 1),
+    (lambda b: b.replace(b",false,\n", b",false,,\n"), "row-width", 2),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("mutate", "rule", "line"), BYTE_CASES)
+def test_file_level_problem_is_found_and_located(fixture_package, mutate, rule, line):
+    root, _ = fixture_package
+    path = root / "data" / "incidents.csv"
+    path.write_bytes(mutate(path.read_bytes()))
+    found = [p for p in _problems(root) if p.rule == rule]
+    assert found, f"no {rule} problem"
+    assert (found[0].file, found[0].row) == ("data/incidents.csv", line)
+
+
+def test_line_numbers_count_blank_rows(fixture_package):
+    root, _ = fixture_package
+    path = root / "data" / "organizations.csv"
+    lines = path.read_bytes().split(b"\n")
+    path.write_bytes(b"\n".join([lines[0], b"", *lines[1:]]))
+    problems = _problems(root)
+    assert [(p.rule, p.row) for p in problems] == [("blank-row", 2)]
+    text = path.read_bytes().replace(b"militant_group", b"militant_grp")
+    path.write_bytes(text)
+    enum = [p for p in _problems(root) if p.rule == "enum"]
+    assert [p.row for p in enum] == [4]
+
+
+def test_problem_log_limits_per_table_and_counts_the_rest():
+    log = ProblemLog(limit=3)
+    import numpy as np
+
+    n = log.add_mask("t", "data/t.csv", np.arange(2, 12), np.ones(10, bool), "c", None, "r", "m")
+    assert n == 10 and len(log.problems["t"]) == 3 and log.counts["t"] == 10
+    assert "... and 7 more in t" in log.report()
+
+
+def test_provenance_finds_a_missing_excerpt_and_a_tampered_text(fixture_package):
+    root, sources = fixture_package
+    _rewrite(root, "citations", _set("excerpt", "words that the source never wrote", 0))
+    found = [p for p in _problems(root, sources) if p.rule == "R3.excerpt"]
+    assert [(p.file, p.row, p.column) for p in found] == [("data/citations.csv", 2, "excerpt")]
+    _rewrite(root, "citations", _set("line", "3", 0))
+    assert [p.rule for p in _problems(root, sources)] == ["R3.excerpt"]
+    _rewrite(root, "citations", _set("line", "9", 0))
+    assert [p.rule for p in _problems(root, sources)] == ["R3.line"]
+    _rewrite(root, "citations", lambda rows: None)
+    text = next(sources.iterdir())
+    text.write_bytes(text.read_bytes().replace(b"Kabul", b"Kandahar"))
+    found = _problems(root, sources)
+    assert [(p.file, p.rule, p.column) for p in found] == [
+        ("data/sources.csv", "R3.archive-hash", "archived_sha256")
+    ]
+
+
+def test_excerpt_white_space_is_normalized(fixture_package):
+    root, sources = fixture_package
+    # the archived line has "a   post"; the excerpt "a post" matches after normalization
+    assert any("a post" in r["excerpt"] for r in FIXTURE_ROWS["citations"])
+    assert check_package(root, sources).ok
+    assert INC
