@@ -159,3 +159,17 @@ def test_import_is_light():
         env={"PYTHONPATH": str(SRC)},
     ).stdout.splitlines()
     assert out == [__version__, "[]"]
+
+
+def test_api_functions_survive_importing_their_modules():
+    """`ca_militancy.lookup`/`cite`/`fetch` stay functions after the submodules of the same
+    names are imported (Python would otherwise replace them by the modules)."""
+    import ca_militancy.cite
+    import ca_militancy.fetch
+    import ca_militancy.lookup
+
+    for name in ("lookup", "cite", "fetch"):
+        assert callable(getattr(ca_militancy, name)), name
+    from ca_militancy.lookup import normalize
+
+    assert normalize("Al-Qaeda") == "qaeda"

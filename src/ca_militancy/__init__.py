@@ -13,6 +13,8 @@ frictionless at import time); the API functions are imported from their modules 
 
 from __future__ import annotations
 
+import sys
+import types
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -86,6 +88,24 @@ def cite(table: str, record_id: str) -> Any:
     from ca_militancy.loader import dataset
 
     return dataset().cite(table, record_id)
+
+
+# The submodules lookup, cite and fetch share their names with API functions. Importing a
+# submodule makes Python set it as an attribute of the package, which would replace
+# `ca_militancy.lookup` (the function) by the module as soon as anything imports the module.
+# The package's module class therefore refuses that one assignment; the submodules stay
+# importable (`from ca_militancy.lookup import normalize`) through sys.modules.
+_FUNCTION_NAMES = frozenset({"lookup", "cite", "fetch"})
+
+
+class _Package(types.ModuleType):
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _FUNCTION_NAMES and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:
