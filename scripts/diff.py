@@ -1,0 +1,14 @@
+#!/usr/bin/env python3
+"""Compare two releases: python scripts/diff.py OLD NEW [--json] (zips or directories).
+
+All logic is in ca_militancy.diff; this script only makes the checkout's package importable."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from ca_militancy.diff import main
+
+if __name__ == "__main__":
+    sys.exit(main())
