@@ -50,6 +50,7 @@ _LAZY = {
     "FetchError": "ca_militancy.fetch",
     "ChecksumError": "ca_militancy.fetch",
     "UnsafeArchiveError": "ca_militancy.fetch",
+    "sqlite_path": "ca_militancy.sqlite_edition",
 }
 
 __all__ = [  # noqa: RUF022 - grouped: version, API, errors
@@ -63,6 +64,7 @@ __all__ = [  # noqa: RUF022 - grouped: version, API, errors
     "fetch",
     "dataset",
     "Dataset",
+    "sqlite_path",
     "ChecksumError",
     "DataNotFoundError",
     "FetchError",

@@ -312,11 +312,46 @@ def cmd_version(args: argparse.Namespace) -> int:
 # Replace the body of _add_browse (and cmd_browse) to register the real command; keep the
 # signature: it receives the subparsers object and the parent parser carrying --json.
 def cmd_browse(args: argparse.Namespace) -> int:
-    raise CliError("browse is not available in this version", EXIT_ERROR)
+    from ca_militancy.sqlite_edition import sqlite_path
+
+    try:
+        import datasette  # noqa: F401
+    except ImportError:
+        raise CliError(
+            "browse needs Datasette, which is not installed: "
+            "pip install 'ca-militancy[browse]' (or pip install datasette)",
+            EXIT_MISSING_EXTRA,
+        ) from None
+    from ca_militancy.datasette_meta import SERVED_NAME, serve
+
+    try:
+        path = Path(args.sqlite) if args.sqlite else sqlite_path()
+    except FileNotFoundError as exc:
+        raise CliError(str(exc), EXIT_NOT_FOUND) from None
+    if not path.is_file():
+        raise CliError(f"no SQLite file at {path}", EXIT_NOT_FOUND)
+    if args.open:
+        import threading
+        import webbrowser
+
+        url = f"http://{args.host}:{args.port}/{SERVED_NAME}"
+        threading.Timer(1.5, webbrowser.open, args=(url,)).start()
+    serve(path, host=args.host, port=args.port)
+    return EXIT_OK
 
 
 def _add_browse(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("browse", parents=[common], help="open the SQLite edition in Datasette")
+    p = sub.add_parser(
+        "browse",
+        parents=[common],
+        help="browse the SQLite edition in Datasette (search, links between rows, views)",
+    )
+    p.add_argument(
+        "sqlite", nargs="?", help="a SQLite edition file (default: the installed or built one)"
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    p.add_argument("--port", type=int, default=8001, help="port to listen on (8001)")
+    p.add_argument("--open", action="store_true", help="also open it in the web browser")
     p.set_defaults(func=cmd_browse)
 
 

@@ -319,6 +319,7 @@ def write_sqlite(tables: dict[str, pa.Table], path: Path, version: str = __versi
     tmp = path.with_name(path.name + ".tmp")
     tmp.unlink(missing_ok=True)
     db = sqlite_utils.Database(tmp)
+    ok = False
     try:
         names = _creation_order(list(tables))
         present: set[str] = set()
@@ -342,6 +343,38 @@ def write_sqlite(tables: dict[str, pa.Table], path: Path, version: str = __versi
         db.execute("PRAGMA user_version = 1")
         db.conn.commit()
         db.vacuum()
+        ok = True
     finally:
         db.conn.close()
+        if not ok:
+            tmp.unlink(missing_ok=True)
     tmp.replace(path)
+
+
+# --- finding the file -----------------------------------------------------------------------
+
+# Name of the copy a wheel may ship in ca_militancy/_data (no version: the package has one).
+PACKAGED_NAME = "ca-militancy.sqlite"
+
+
+def release_file_name(version: str = __version__) -> str:
+    """The SQLite edition's name in dist/ and on a release page."""
+    return f"ca-militancy-{version}.sqlite"
+
+
+def sqlite_path(version: str = __version__) -> Path:
+    """Where the SQLite edition of this package's data version is: the copy shipped in the
+    installed package (``ca_militancy/_data/ca-militancy.sqlite``), else, in a source checkout,
+    the one the build wrote (``dist/ca-militancy-<version>.sqlite``).
+
+    Raises FileNotFoundError naming both places and how to make the file."""
+    packaged = schemas.PACKAGE_DIR / "_data" / PACKAGED_NAME
+    built = schemas.REPO_ROOT / "dist" / release_file_name(version)
+    for candidate in (packaged, built):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(
+        f"no SQLite edition found: neither {packaged} nor {built} exists. Build it with "
+        "`python scripts/build.py` in a source checkout, or download "
+        f"{release_file_name(version)} from the release and pass its path."
+    )
