@@ -1,12 +1,15 @@
 """Resolve any spelling of an organization or person to its records.
 
-Why two comparisons: sources spell the same Arabic or Russian name in many ways (Jund al-Khilafah,
-Djund Al-Khalifat; Kusaynov, Kusaynuv). A plain fuzzy ratio on the normalized text
-(rapidfuzz's WRatio) ranks near-identical spellings first; a second ratio on a consonant
-"skeleton" (transliteration variants folded, the Arabic feminine ending -a/-ah/-at dropped,
-vowels after the first letter removed) catches the variants a plain ratio scores too low. The
-skeleton score is weighted slightly lower so that an exact spelling always ranks above a
-variant. The matching itself is rapidfuzz; this module only prepares the strings.
+Why several comparisons: sources spell the same Arabic or Russian name in many ways (Jund
+al-Khilafah, Djund Al-Khalifat; Kusaynov, Kusaynuv). On the normalized text, rapidfuzz's ratio
+and token-sort ratio rank near-identical spellings first; the token-set ratio (a query whose
+words are all in a name: "Zahir Baibars") and the partial ratio (a query of 4+ letters inside a
+longer name) count a little less. A token-sort ratio on a consonant "skeleton"
+(transliteration variants folded, the Arabic feminine ending -a/-ah/-at dropped, vowels after
+the first letter removed) catches the variants the others score too low. rapidfuzz's WRatio is
+not used: it lets a short *candidate* match inside the query ("UN" inside "Djund" scored 90).
+Only an exact normalized match scores 100. The matching itself is rapidfuzz; this module only
+prepares the strings and weighs the scores.
 """
 
 from __future__ import annotations
@@ -26,7 +29,10 @@ ENTITY_TABLES = {"organizations": ("organization", "name"), "people": ("person",
 ALIAS_TABLE, ALIAS_COLUMN, ALIAS_KIND, ALIAS_AMBIGUOUS = "aliases", "alias", "kind", "ambiguous"
 NAME_KIND = "name"  # alias_kind reported when the dataset's own name matched
 
-SKELETON_WEIGHT = 0.95
+SKELETON_WEIGHT = 0.95  # a transliteration variant
+SUBSET_WEIGHT = 0.9  # every query word is in the name
+PARTIAL_WEIGHT = 0.85  # the query is a piece of a longer name
+PARTIAL_MIN_LENGTH = 4
 RESULT_COLUMNS = [
     "entity_type",
     "entity_id",
@@ -196,11 +202,18 @@ def lookup(
     rows = index.rows
     if rows.empty:
         return pd.DataFrame(columns=RESULT_COLUMNS)
-    plain = process.cdist([query], index.normalized, scorer=fuzz.WRatio, workers=1)[0]
-    skel = process.cdist(
-        [skeleton(query)], index.skeletons, scorer=fuzz.token_sort_ratio, workers=1
-    )[0]
-    score = np.maximum(plain, skel * SKELETON_WEIGHT)
+    def scores(scorer: object, choices: list[str], q: str = query) -> np.ndarray:
+        return process.cdist([q], choices, scorer=scorer, workers=1)[0].astype(float)
+
+    names = index.normalized
+    score = np.maximum(scores(fuzz.ratio, names), scores(fuzz.token_sort_ratio, names))
+    score = np.maximum(score, SUBSET_WEIGHT * scores(fuzz.token_set_ratio, names))
+    if len(query) >= PARTIAL_MIN_LENGTH:
+        longer = np.array([len(n) > len(query) for n in names])
+        partial = np.where(longer, scores(fuzz.partial_ratio, names), 0.0)
+        score = np.maximum(score, PARTIAL_WEIGHT * partial)
+    skel = scores(fuzz.token_sort_ratio, index.skeletons, skeleton(query))
+    score = np.maximum(score, SKELETON_WEIGHT * skel)
     exact = np.array([n == query for n in index.normalized])
     score = np.where(exact, 100.0, np.minimum(score, 99.9))
     out = rows.assign(score=np.round(score, 1), _exact_name=rows["alias_kind"] == NAME_KIND)
