@@ -136,6 +136,6 @@ def test_search_by_variant_spelling_then_incident_to_perpetrator(server, page, a
     assert "Jund al Khilafah" in body
     assert "militant_group" in body
     # The organization page links on to its aliases and incidents.
-    assert page.locator(f'a[href*="aliases?organization_id=org-jund-al-khilafah"]').count() == 1
+    assert page.locator('a[href*="aliases?organization_id=org-jund-al-khilafah"]').count() == 1
     page.screenshot(path=str(artifacts / "browse-perpetrator-organization.png"), full_page=True)
     assert (artifacts / "browse-perpetrator-organization.png").stat().st_size > 10_000
