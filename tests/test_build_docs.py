@@ -1,0 +1,60 @@
+"""Generated files are committed fresh: the data dictionary, the README coverage block and the
+root datapackage.json equal what the build would write from the current tree (run
+`python scripts/build.py` and commit when one of these fails)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import REPO
+
+from ca_militancy import __about__, checks, descriptor, docs_gen
+
+HINT = "stale: run `python scripts/build.py` and commit the regenerated file"
+
+
+def test_data_dictionary_is_fresh():
+    path = REPO / "docs" / "data-dictionary.md"
+    assert path.is_file(), f"docs/data-dictionary.md is missing; {HINT}"
+    assert path.read_text(encoding="utf-8") == docs_gen.data_dictionary(REPO), HINT
+
+
+@pytest.fixture(scope="module")
+def tables():
+    result = checks.check_package(REPO)
+    if not result.ok:
+        pytest.skip("the data has problems (see test_data_rules); nothing to compare")
+    return result.tables
+
+
+def test_readme_coverage_block_is_fresh(tables):
+    readme = REPO / "README.md"
+    if not readme.is_file():
+        pytest.skip("README.md does not exist yet")
+    text = readme.read_text(encoding="utf-8")
+    if docs_gen.COVERAGE_START not in text:
+        pytest.skip("README.md has no coverage markers")
+    assert docs_gen.update_readme(text, tables) == text, HINT
+
+
+def test_root_datapackage_is_fresh(tables):
+    path = REPO / "datapackage.json"
+    assert path.is_file(), f"datapackage.json is missing; {HINT}"
+    committed = json.loads(path.read_text(encoding="utf-8"))
+    expected = descriptor.build_descriptor(REPO, tables, existing=committed)
+    assert committed["version"] == __about__.__version__
+    assert committed == expected, HINT
+
+
+def test_coverage_block_lists_every_table_and_source(tables):
+    block = docs_gen.coverage(tables)
+    for name, t in tables.items():
+        assert f"| `{name}` | {t.num_rows} |" in block
+    for sid in tables["sources"]["source_id"].to_pylist():
+        assert f"`{sid}`" in block
+
+
+def test_readme_without_markers_is_left_alone(tables):
+    text = "# Title\n\nno markers here\n"
+    assert docs_gen.update_readme(text, tables) == text
