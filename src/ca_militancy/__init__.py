@@ -16,11 +16,13 @@ from __future__ import annotations
 import sys
 import types
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
 
 from ca_militancy.__about__ import __version__
 
+TYPE_CHECKING = False  # not `from typing import ...`: importing typing costs more than the rest
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time these come from __getattr__
+    from typing import Any
+
     from ca_militancy.cite import NotCitedError
     from ca_militancy.fetch import ChecksumError, FetchError, UnsafeArchiveError, fetch
     from ca_militancy.loader import (

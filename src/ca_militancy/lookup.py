@@ -202,6 +202,7 @@ def lookup(
     rows = index.rows
     if rows.empty:
         return pd.DataFrame(columns=RESULT_COLUMNS)
+
     def scores(scorer: object, choices: list[str], q: str = query) -> np.ndarray:
         return process.cdist([q], choices, scorer=scorer, workers=1)[0].astype(float)
 
