@@ -45,7 +45,7 @@ import pyarrow.csv as pacsv
 
 # a source checkout's own package, as scripts/build.py does (an installed one works too)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from ca_militancy import schemas  # noqa: E402
+from ca_militancy import schemas
 
 ROOT_TABLE = "incidents"
 
