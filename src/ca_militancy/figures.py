@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 if TYPE_CHECKING:
     import pyarrow as pa
     from matplotlib.axes import Axes
@@ -170,89 +172,92 @@ def _empty(ax: Axes, message: str) -> None:
 
 
 def label_boxes(fig: Figure, texts: list[Text]) -> list[Any]:
-    """Display-space bounding boxes of texts (draws the figure once to measure them)."""
+    """Display-space bounding boxes of texts, with a small margin (the figure must have been
+    drawn once, so that the layout is known)."""
     renderer = fig.canvas.get_renderer()
     return [t.get_window_extent(renderer).expanded(1.06, 1.15) for t in texts]
 
 
+def _box_array(boxes: list[Any]) -> np.ndarray:
+    return np.array([[b.x0, b.y0, b.x1, b.y1] for b in boxes], dtype=float).reshape(-1, 4)
+
+
+def _overlap_matrix(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Overlap widths (x) and heights (y) of every pair of boxes; > 0 in both means overlap."""
+    ox = np.minimum(arr[:, None, 2], arr[None, :, 2]) - np.maximum(arr[:, None, 0], arr[None, :, 0])
+    oy = np.minimum(arr[:, None, 3], arr[None, :, 3]) - np.maximum(arr[:, None, 1], arr[None, :, 1])
+    return ox, oy
+
+
 def overlapping_pairs(boxes: list[Any]) -> list[tuple[int, int]]:
-    return [
-        (i, j)
-        for i in range(len(boxes))
-        for j in range(i + 1, len(boxes))
-        if boxes[i].overlaps(boxes[j])
-    ]
+    """Index pairs (i < j) of boxes that overlap."""
+    arr = _box_array(boxes)
+    ox, oy = _overlap_matrix(arr)
+    hit = np.triu((ox > 0) & (oy > 0), k=1)
+    return [(int(i), int(j)) for i, j in zip(*np.nonzero(hit), strict=True)]
 
 
 def _spread_labels(
-    fig: Figure, ax: Axes, texts: list[Text], rounds: int = 300, movable: int = 0
+    fig: Figure, ax: Axes, texts: list[Text], rounds: int = 400, movable: int = 0
 ) -> None:
     """Push overlapping labels apart (in display space) until no two boxes overlap.
 
-    Each round moves both labels of every overlapping pair away from each other by half their
-    overlap along the axis where the overlap is smaller (a fixed label does not move, the other
-    takes the whole way); deterministic, no randomness. The first ``movable`` texts stay put
-    (0: all move)."""
+    The layout is drawn once and frozen; then the boxes are moved as arrays (moving a text
+    does not change its size): each round moves both labels of every overlapping pair away
+    from each other by half their overlap along the axis where the overlap is smaller (a fixed
+    label does not move, the other takes the whole way). Labels still stuck after that get
+    the first free place on a spiral around them. Deterministic, no randomness. The first
+    ``movable`` texts stay put (0: all move)."""
     if len(texts) < 2:
         return
     fig.canvas.draw()
     fig.set_layout_engine("none")  # freeze the layout: moving labels must not resize the axes
-    inv = ax.transData.inverted()
+    start = _box_array(label_boxes(fig, texts))
+    arr = start.copy()
+    fixed = np.arange(len(texts)) < movable
     for _ in range(rounds):
-        fig.canvas.draw()
-        boxes = label_boxes(fig, texts)
-        pairs = overlapping_pairs(boxes)
-        if not pairs:
-            return
-        shift = [[0.0, 0.0] for _ in texts]
-        for i, j in pairs:
-            wi = 0.0 if i < movable else (2.0 if j < movable else 1.0)
-            wj = 0.0 if j < movable else (2.0 if i < movable else 1.0)
-            a, b = boxes[i], boxes[j]
-            dx = min(a.x1, b.x1) - max(a.x0, b.x0)
-            dy = min(a.y1, b.y1) - max(a.y0, b.y0)
-            ca = ((a.x0 + a.x1) / 2, (a.y0 + a.y1) / 2)
-            cb = ((b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2)
-            if dy <= dx:  # separate vertically
-                sign = 1.0 if ca[1] >= cb[1] else -1.0
-                if ca[1] == cb[1]:
-                    sign = 1.0 if i < j else -1.0
-                shift[i][1] += wi * sign * (dy / 2 + 1)
-                shift[j][1] -= wj * sign * (dy / 2 + 1)
-            else:
-                sign = 1.0 if ca[0] >= cb[0] else -1.0
-                shift[i][0] += wi * sign * (dx / 2 + 1)
-                shift[j][0] -= wj * sign * (dx / 2 + 1)
-        for text, (sx, sy) in zip(texts, shift, strict=True):
-            if sx or sy:
-                x, y = ax.transData.transform(text.get_position())
-                text.set_position(inv.transform((x + sx, y + sy)))
-    _place_stuck_labels(fig, ax, texts, movable)
-
-
-def _place_stuck_labels(fig: Figure, ax: Axes, texts: list[Text], movable: int) -> None:
-    """Last resort for a label squeezed between labels that push it back and forth: try
-    positions on a widening spiral around it and take the first free one."""
+        ox, oy = _overlap_matrix(arr)
+        hit = np.triu((ox > 0) & (oy > 0), k=1)
+        if not hit.any():
+            break
+        shift = np.zeros((len(texts), 2))
+        cx, cy = (arr[:, 0] + arr[:, 2]) / 2, (arr[:, 1] + arr[:, 3]) / 2
+        for i, j in zip(*np.nonzero(hit), strict=True):
+            wi = 0.0 if fixed[i] else (2.0 if fixed[j] else 1.0)
+            wj = 0.0 if fixed[j] else (2.0 if fixed[i] else 1.0)
+            axis, centre, amount = (1, cy, oy[i, j]) if oy[i, j] <= ox[i, j] else (0, cx, ox[i, j])
+            sign = 1.0 if centre[i] > centre[j] or (centre[i] == centre[j] and i < j) else -1.0
+            shift[i, axis] += wi * sign * (amount / 2 + 1)
+            shift[j, axis] -= wj * sign * (amount / 2 + 1)
+        arr[:, [0, 2]] += shift[:, [0]]
+        arr[:, [1, 3]] += shift[:, [1]]
+    _place_stuck(arr, fixed, _box_array([fig.bbox]))
     inv = ax.transData.inverted()
-    fig.canvas.draw()
-    boxes = label_boxes(fig, texts)
-    for i, j in overlapping_pairs(boxes):
-        k = j if j >= movable else i
-        if k < movable or not any(boxes[k].overlaps(b) for n, b in enumerate(boxes) if n != k):
+    for k, text in enumerate(texts):
+        dx, dy = arr[k, 0] - start[k, 0], arr[k, 1] - start[k, 1]
+        if dx or dy:
+            x, y = ax.transData.transform(text.get_position())
+            text.set_position(inv.transform((x + dx, y + dy)))
+
+
+def _place_stuck(arr: np.ndarray, fixed: np.ndarray, frame: np.ndarray) -> None:
+    """Move each movable box that still overlaps another to the first free place on a
+    widening spiral around it, inside the frame (in place)."""
+    for k in range(len(arr)):
+        others = np.delete(arr, k, axis=0)
+
+        def free(box: np.ndarray, others: np.ndarray = others) -> bool:
+            ox, oy = _overlap_matrix(np.vstack([box, others]))
+            inside = (box[:2] >= frame[0, :2]).all() and (box[2:] <= frame[0, 2:]).all()
+            return inside and not ((ox[0, 1:] > 0) & (oy[0, 1:] > 0)).any()
+
+        if fixed[k] or free(arr[k]):
             continue
-        x, y = ax.transData.transform(texts[k].get_position())
-        others = [b for n, b in enumerate(boxes) if n != k]
-        for step in range(1, 400):
-            angle, radius = step * 2.4, 3.0 * math.sqrt(step) * 4
-            dx, dy = radius * math.cos(angle), radius * math.sin(angle)
-            moved = boxes[k].translated(dx, dy)
-            if (
-                not any(moved.overlaps(b) for b in others)
-                and fig.bbox.contains(moved.x0, moved.y0)
-                and fig.bbox.contains(moved.x1, moved.y1)
-            ):
-                texts[k].set_position(inv.transform((x + dx, y + dy)))
-                boxes[k] = moved
+        for step in range(1, 2000):
+            angle, radius = step * 2.4, 6.0 * math.sqrt(step)
+            moved = arr[k] + np.array([math.cos(angle), math.sin(angle)] * 2) * radius
+            if free(moved):
+                arr[k] = moved
                 break
 
 
@@ -265,6 +270,61 @@ def _short(text: str, width: int = 28) -> str:
 
 # --- network of organizations -----------------------------------------------------------------
 
+MILITANT_KINDS = frozenset(KIND_MARKERS[0][3] + KIND_MARKERS[1][3])
+
+
+def _is_militant(orgs: dict[str, dict[str, Any]], tie: dict[str, Any]) -> bool:
+    """Keep a tie when an end is a militant organization (state bodies' own hierarchy, e.g.
+    a ministry body_of a government, is left out of the picture; it stays in the data)."""
+    ends = (tie["subject_organization_id"], tie["object_organization_id"])
+    return any(orgs[e]["kind"] in MILITANT_KINDS for e in ends)
+
+
+def _packed_layout(
+    nodes: list[str], edges: list[tuple[str, str]]
+) -> dict[str, tuple[float, float]]:
+    """Positions in layout units (about one name box apart): each connected part laid out
+    on its own (spring layout, fixed seed), then the parts packed in rows, largest first, so
+    that small separate groups do not squeeze the big one into a corner."""
+    import networkx as nx
+
+    if not nodes:
+        return {}
+    graph = nx.Graph()
+    graph.add_nodes_from(nodes)
+    graph.add_edges_from(sorted({tuple(sorted(e)) for e in edges}))
+    parts = sorted((sorted(c) for c in nx.connected_components(graph)), key=lambda c: (-len(c), c))
+    laid: list[dict[str, tuple[float, float]]] = []
+    for part in parts:
+        sub = graph.subgraph(part)
+        if len(part) <= 2:
+            raw = {node: (1.8 * i, 0.0) for i, node in enumerate(part)}
+        else:
+            # Spring layout with a long ideal edge length: hubs' neighbours spread around them.
+            spring = nx.spring_layout(
+                sub, seed=LAYOUT_SEED, k=2.0 / math.sqrt(len(part)), iterations=500
+            )
+            keys = sorted(spring)
+            scaled = nx.rescale_layout(
+                np.array([spring[k] for k in keys], dtype=float),
+                scale=1.3 * math.sqrt(len(part)),
+            )
+            raw = {k: (float(x) * 1.3, float(y)) for k, (x, y) in zip(keys, scaled, strict=True)}
+        x0 = min(p[0] for p in raw.values())
+        y1 = max(p[1] for p in raw.values())
+        laid.append({k: (x - x0, y - y1) for k, (x, y) in raw.items()})
+    sizes = [(max(p[0] for p in part.values()), -min(p[1] for p in part.values())) for part in laid]
+    row_width = max(sizes[0][0], math.sqrt(sum((w + 2.6) * (h + 1.4) for w, h in sizes)) * 1.3)
+    pos: dict[str, tuple[float, float]] = {}
+    x = y = row_height = 0.0
+    for part, (w, h) in zip(laid, sizes, strict=True):
+        if x > 0 and x + w > row_width:
+            x, y, row_height = 0.0, y - row_height - 1.4, 0.0
+        pos.update({k: (px + x, py + y) for k, (px, py) in part.items()})
+        x += w + 2.6
+        row_height = max(row_height, h)
+    return pos
+
 
 def network_figure(tables: dict[str, pa.Table]) -> Figure:
     """Organizations as name boxes, org_relationships as directed, typed arrows (subject ->
@@ -272,7 +332,6 @@ def network_figure(tables: dict[str, pa.Table]) -> Figure:
 
     The names are the nodes: arrows end at the name boxes, so no marker hides a name and
     every arrow head stays visible. A box's outline shape tells the kind of organization."""
-    import networkx as nx
     from matplotlib.lines import Line2D
     from matplotlib.patches import FancyArrowPatch, Patch
 
@@ -283,33 +342,27 @@ def network_figure(tables: dict[str, pa.Table]) -> Figure:
         for t in ties
         if t["subject_organization_id"] in orgs and t["object_organization_id"] in orgs
     ]
+    ties = [t for t in ties if _is_militant(orgs, t)]
     nodes = sorted(
         {t["subject_organization_id"] for t in ties} | {t["object_organization_id"] for t in ties}
     )
     n = len(nodes)
-    side = max(6.5, min(20.0, 2.6 * math.sqrt(max(n, 1)) + 2))
-    fig = _new_figure(side * 1.3, side)
-    ax = fig.add_subplot()
-    ax.set_title("Ties between organizations (arrow: subject → object; dashed: contested)")
-    if n == 0:
-        _empty(ax, "No ties between organizations in this release.")
-        return fig
-
-    simple = nx.Graph()
-    simple.add_nodes_from(nodes)
-    simple.add_edges_from(
-        sorted(
-            {
-                tuple(sorted((t["subject_organization_id"], t["object_organization_id"])))
-                for t in ties
-            }
-        )
+    pos = _packed_layout(
+        nodes, [(t["subject_organization_id"], t["object_organization_id"]) for t in ties]
     )
-    raw = nx.spring_layout(simple, seed=LAYOUT_SEED, k=2.5 / math.sqrt(n), iterations=300)
-    pos = {k: (float(raw[k][0]), float(raw[k][1])) for k in nodes}
-    xs, ys = [p[0] for p in pos.values()], [p[1] for p in pos.values()]
-    ax.set_xlim(min(xs) - 0.25, max(xs) + 0.25)
-    ax.set_ylim(min(ys) - 0.15, max(ys) + 0.15)
+    xs, ys = [p[0] for p in pos.values()] or [0.0], [p[1] for p in pos.values()] or [0.0]
+    width_units, height_units = max(xs) - min(xs) + 2.6, max(ys) - min(ys) + 1.6
+    scale = min(1.9, 22.0 / width_units, 20.0 / height_units)  # inches per layout unit
+    fig = _new_figure(max(8.0, width_units * scale), max(6.0, height_units * scale + 1.6))
+    ax = fig.add_subplot()
+    ax.set_title(
+        "Ties involving militant organizations (arrow: subject → object; dashed: contested)"
+    )
+    if n == 0:
+        _empty(ax, "No ties involving a militant organization in this release.")
+        return fig
+    ax.set_xlim(min(xs) - 1.3, max(xs) + 1.3)
+    ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
     ax.set_axis_off()
 
     # The legend first: the layout must be final before labels are measured and spread.
