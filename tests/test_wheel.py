@@ -1,7 +1,8 @@
 """End to end: the built wheel, installed into a fresh virtual environment (not the source tree),
 loads, looks up and cites offline, from Python and from the command line.
 
-Uses dist/ca_militancy-<version>-*.whl when the build has made one; otherwise builds the wheel
+Uses the wheel named by CA_MILITANCY_WHEEL, else dist/ca_militancy-<version>-*.whl when the
+build has made one; otherwise builds the wheel
 in a temporary copy of the repository with `scripts/build.py`. pip installs the wheel's
 dependencies from the package index (network needed for that step only); everything after the
 install runs with CA_MILITANCY_BASE_URL pointing at a closed local port, so any download attempt
@@ -28,6 +29,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if os.environ.get("CA_MILITANCY_WHEEL"):
+        return Path(os.environ["CA_MILITANCY_WHEEL"])
     wheels = sorted((REPO / "dist").glob(f"ca_militancy-{__version__}-*.whl"))
     if wheels:
         return wheels[-1]
