@@ -10,6 +10,7 @@ exist.
 from __future__ import annotations
 
 import json
+import os
 import re
 import runpy
 import subprocess
@@ -160,7 +161,12 @@ def test_release_workflow_checks_the_tag_and_publishes_dist():
     assert "__about__.py" in runs and "GITHUB_REF_NAME" in runs
     assert "scripts/build.py" in runs
     publish = [s for s in job["steps"] if "action-gh-release" in s.get("uses", "")]
-    assert publish and publish[0]["with"]["files"] == "dist/*"
+    assert publish, "release.yml has no softprops/action-gh-release step"
+    published = publish[0]["with"]["files"].split()
+    assert "dist/*" in published
+    subdirs = sorted(p.name for p in (ROOT / "dist").glob("*/")) if (ROOT / "dist").is_dir() else []
+    for sub in subdirs:  # the action uploads files, not folders: each folder needs its glob
+        assert f"dist/{sub}/*" in published, f"release.yml does not publish dist/{sub}/"
 
 
 # --- README and .ci/run ---------------------------------------------------------------------
@@ -231,11 +237,13 @@ def test_readme_python_api_calls_exist():
 def test_readme_cli_commands_exist():
     used = set(re.findall(r"^ca-militancy ([a-z]+)", README.read_text(encoding="utf-8"), re.M))
     assert used, "the README shows no ca-militancy command"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), *sys.path])}
     result = subprocess.run(
         [sys.executable, "-m", "ca_militancy", "--help"],
         capture_output=True,
         text=True,
         timeout=60,
+        env=env,
     )
     assert result.returncode == 0, result.stderr
     missing = sorted(c for c in used if not re.search(rf"\b{c}\b", result.stdout))
