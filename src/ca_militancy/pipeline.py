@@ -305,10 +305,23 @@ def stage_package_data(
         shutil.copy2(
             schemas.schema_dir(root) / f"{name}{schemas.SCHEMA_SUFFIX}", data_dir / "schemas"
         )
+    # Only the Parquet copies ship in the wheel, so their resources take the plain table names:
+    # the schemas' foreign keys name the referenced resources, and `frictionless validate` of the
+    # installed descriptor (`ca-militancy validate`) must resolve them.
     pq_desc = dict(rel_desc)
-    pq_desc["resources"] = [r for r in rel_desc["resources"] if r["format"] == "parquet"]
+    pq_desc["resources"] = [
+        {**r, "name": r["name"].removesuffix(descriptor.PARQUET_SUFFIX)}
+        for r in rel_desc["resources"]
+        if r["format"] == "parquet"
+    ]
     (data_dir / "datapackage.json").write_text(descriptor.dumps(pq_desc), encoding="utf-8")
     release.write_json(data_dir / "registry.json", registry(root, zip_path, version))
+    # The SQLite edition (when the build made one) ships too, for sqlite_path() and `browse`.
+    from ca_militancy.sqlite_edition import PACKAGED_NAME
+
+    sqlite_file = dist / f"ca-militancy-{version}.sqlite"
+    if sqlite_file.is_file():
+        shutil.copy2(sqlite_file, data_dir / PACKAGED_NAME)
 
 
 def registry(root: Path, zip_path: Path, version: str) -> dict[str, dict[str, str]]:
