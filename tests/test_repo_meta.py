@@ -9,6 +9,7 @@ exist.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -257,3 +258,45 @@ def test_readme_make_targets_exist():
     used = set(re.findall(r"`make ([a-z-]+)", text))
     defined = set(re.findall(r"^([a-z][a-z-]*):", (ROOT / "Makefile").read_text(), re.M))
     assert used and used <= defined, f"make targets named but not defined: {used - defined}"
+
+
+def test_readme_example_ids_exist_in_the_data():
+    """An id shown in a README example must name a record (ids are derived from each table's
+    primary-key pattern, so a renamed record makes this fail instead of a user's command)."""
+    prefixes = {}
+    for table in schemas.table_names(ROOT):
+        (key,) = schemas.primary_key(table, ROOT)
+        field = next(f for f in schemas.fields(table, ROOT) if f["name"] == key)
+        prefix = re.match(r"\^([a-z]+-)", field["constraints"]["pattern"])[1]
+        prefixes[prefix] = (table, key)
+    code = "\n".join(re.findall(r"```[a-z]*\n(.*?)```", README.read_text(encoding="utf-8"), re.S))
+    shown = re.findall(rf"\b((?:{'|'.join(prefixes)})[a-z0-9]+(?:-[a-z0-9]+)*)\b", code)
+    assert shown, "the README's examples show no record id"
+    missing = []
+    for record_id in shown:
+        table, key = prefixes[record_id[: record_id.index("-") + 1]]
+        with open(ROOT / "data" / f"{table}.csv", encoding="utf-8", newline="") as fh:
+            if record_id not in {row[key] for row in csv.DictReader(fh)}:
+                missing.append(f"{table}.{record_id}")
+    assert not missing, f"README examples name records that do not exist: {missing}"
+
+
+def test_readme_python_quick_start_runs(tmp_path):
+    """The quick start, run as a user would paste it (from outside the tree, on this checkout)."""
+    snippet = re.search(
+        r"<!-- quickstart:start -->\s*```python\n(.*?)```\s*<!-- quickstart:end -->",
+        README.read_text(encoding="utf-8"),
+        re.S,
+    )
+    assert snippet, "README has no quickstart block"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), *sys.path])}
+    result = subprocess.run(
+        [sys.executable, "-c", snippet[1]],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert result.returncode == 0, f"the README quick start fails:\n{result.stderr}"
+    assert "incident_id" in result.stdout and "datetime64" in result.stdout
