@@ -247,14 +247,14 @@ def _choice(ctx: Context, values: list[Any], n: int, p: list[float] | None = Non
 
 
 def _text(ctx: Context, table: str, col: str, n: int) -> pa.Array:
-    """Sentences of the pool cut to about the real column's mean length (whole words)."""
-    pool = _nfc(SENTENCES)
-    out = pool.take(pa.array(ctx.rng.integers(0, len(pool), n)))
+    """Sentences of the pool cut to about the real column's mean length (whole words), each
+    ending in the row's serial: real free text rarely repeats, and a benchmark on a handful
+    of distinct values would flatter every per-value shortcut (hashing, dictionaries)."""
     mean = ctx.mean_length(table, col)
-    if mean:
-        cut = _nfc([_cut(s, int(mean)) for s in SENTENCES])
-        out = cut.take(pa.array(ctx.rng.integers(0, len(cut), n)))
-    return out
+    pool = _nfc([_cut(s, int(mean)) for s in SENTENCES] if mean else SENTENCES)
+    out = pool.take(pa.array(ctx.rng.integers(0, len(pool), n)))
+    serial = pc.cast(pa.array(np.arange(n, dtype=np.int64)), pa.string())
+    return pc.binary_join_element_wise(out, pc.binary_join_element_wise("(", serial, ")", ""), " ")
 
 
 def _cut(text: str, length: int) -> str:
@@ -528,9 +528,10 @@ def _citations(
         presets[citing[t]] = _mask_nulls(ctx.ids[t].take(pa.array(idx)), mask)
     for c in set(schemas.exactly_one_of("citations")) - set(presets):
         presets[c] = pa.nulls(n, pa.string())
-    line = rng.integers(0, len(ctx.archive_lines), n)
-    presets["excerpt"] = _nfc(ctx.archive_lines).take(pa.array(line))
-    presets["line"] = pa.array(line + 1)
+    pool_lines, pool_excerpts = excerpt_pool(ctx.archive_lines)
+    pick = pa.array(rng.integers(0, len(pool_lines), n))
+    presets["excerpt"] = _nfc(pool_excerpts).take(pick)
+    presets["line"] = pa.array(np.asarray(pool_lines, dtype=np.int64)).take(pick)
     presets["stance"] = pa.array(np.where(dispute, "disputes", "supports"))
     presets["field"] = pa.array(fld, pa.string())
     presets["value_as_stated"] = pa.array(value, pa.string())
@@ -541,14 +542,30 @@ def _citations(
 
 
 def archive_lines() -> list[str]:
-    """Lines of the one archived text every synthetic source points at; each line is one
-    sentence of 60-120 characters (the real excerpts average about 80), so a whole line is
-    a valid excerpt."""
+    """Lines of the one archived text every synthetic source points at: two sentences of
+    the pool and the line's number, at most 200 characters."""
     out = []
     for i in range(ARCHIVE_LINES):
-        text = unicodedata.normalize("NFC", SENTENCES[i % len(SENTENCES)])
-        out.append(f"{_cut(text, 60 + (i * 7) % 60)} ({i + 1})")
+        a = SENTENCES[i % len(SENTENCES)]
+        b = SENTENCES[(i + 1 + i // len(SENTENCES)) % len(SENTENCES)]
+        text = _cut(unicodedata.normalize("NFC", f"{a} {b}"), 180)
+        out.append(f"{text} ({i + 1})")
     return out
+
+
+def excerpt_pool(lines: list[str]) -> tuple[list[int], list[str]]:
+    """Every run of whole words of 30-150 characters of every line, with its 1-based line
+    number: some 20,000 distinct excerpts, each verbatim on its line (rule 3)."""
+    out_lines, out_text = [], []
+    for no, line in enumerate(lines, start=1):
+        words = line.split(" ")
+        for i in range(len(words)):
+            for j in range(i + 1, len(words) + 1):
+                text = " ".join(words[i:j])
+                if 30 <= len(text) <= 150:
+                    out_lines.append(no)
+                    out_text.append(text)
+    return out_lines, out_text
 
 
 def archive_bytes(lines: list[str]) -> bytes:
