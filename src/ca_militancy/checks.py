@@ -462,6 +462,33 @@ def rule6_aliases(root: Path, reads: dict[str, ReadResult], log: ProblemLog) -> 
 
 _CONTROL = r"[\x{0}-\x{8}\x{b}-\x{1f}\x{7f}-\x{9f}\n\t]"
 _EDGE_SPACE = r"(^[\s\p{Z}\x{feff}])|([\s\p{Z}\x{feff}]$)"
+_FORMULA = "^[=+\\-@]"
+# one pass that finds any of the three; the rules are told apart only where it matches
+_ANY_TEXT_PROBLEM = f"(?:{_CONTROL})|(?:{_EDGE_SPACE})|(?:{_FORMULA})"
+TEXT_RULES = (
+    (_CONTROL, "R7.control", "control character"),
+    (_EDGE_SPACE, "R7.space", "leading or trailing space"),
+    (_FORMULA, "R7.formula", "starts with =, +, - or @ (spreadsheet formula injection)"),
+)
+
+
+def _distinct(col: pa.ChunkedArray) -> pa.Array | None:
+    """The distinct values when they are at most half the cells (enums, ids of a few
+    records, repeated phrases): checking those and mapping back is cheaper."""
+    values = pc.unique(col)
+    return values if len(values) * 2 <= len(col) else None
+
+
+def _nfc_problems(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """True where a value is not NFC. ASCII text is always NFC, so only the other values
+    are normalized (the expensive part)."""
+    non_ascii = _np_bool(pc.invert(pc.fill_null(pc.string_is_ascii(values), True)))
+    bad = np.zeros(len(values), dtype=bool)
+    if non_ascii.any():
+        sub = pc.filter(values, pa.array(non_ascii))
+        changed = _np_bool(pc.not_equal(pc.utf8_normalize(sub, form="NFC"), sub))
+        bad[np.flatnonzero(non_ascii)[changed]] = True
+    return bad
 
 
 def rule7_text(r: ReadResult, root: Path, log: ProblemLog) -> None:
@@ -472,18 +499,19 @@ def rule7_text(r: ReadResult, root: Path, log: ProblemLog) -> None:
         col = r.raw[f["name"]]
         if pc.all(pc.is_null(col)).as_py() in (True, None):
             continue
-        nfc = pc.utf8_normalize(col, form="NFC")
-        checks = [
-            (pc.not_equal(nfc, col), "R7.nfc", "text is not NFC-normalized"),
-            (pc.match_substring_regex(col, _CONTROL), "R7.control", "control character"),
-            (pc.match_substring_regex(col, _EDGE_SPACE), "R7.space", "leading or trailing space"),
-            (
-                pc.match_substring_regex(col, "^[=+\\-@]"),
-                "R7.formula",
-                "starts with =, +, - or @ (spreadsheet formula injection)",
-            ),
-        ]
+        distinct = _distinct(col)
+        values = col if distinct is None else distinct
+        checks = [(_nfc_problems(values), "R7.nfc", "text is not NFC-normalized")]
+        if pc.any(pc.match_substring_regex(values, _ANY_TEXT_PROBLEM)).as_py():
+            checks += [
+                (_np_bool(pc.match_substring_regex(values, pattern)), rule, message)
+                for pattern, rule, message in TEXT_RULES
+            ]
         for mask, rule, message in checks:
+            if not mask.any():
+                continue
+            if distinct is not None:  # back from distinct values to rows
+                mask = _np_bool(pc.is_in(col, pc.filter(distinct, pa.array(mask))))
             log.add_mask(name, file, lines, mask, f["name"], col, rule, message)
 
 
