@@ -105,7 +105,9 @@ def arrow_type(field: dict[str, Any]) -> pa.DataType:
         "date": pa.date32(),
     }
     if ftype not in mapping:
-        raise TypeError(f"field {field['name']!r}: Table Schema type {ftype!r} has no Arrow mapping")
+        raise TypeError(
+            f"field {field['name']!r}: Table Schema type {ftype!r} has no Arrow mapping"
+        )
     return mapping[ftype]
 
 
