@@ -102,7 +102,8 @@ def read_raw(root: Path, name: str, log: ProblemLog) -> ReadResult:
     if data is None:
         return result
     expected = schemas.field_names(name, root)
-    first_line = data.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8")
+    end = data.find(b"\n")
+    first_line = data[: end if end >= 0 else len(data)].rstrip(b"\r").decode("utf-8")
     header = next(csv.reader([first_line]), [])
     if header != expected:
         missing = [c for c in expected if c not in header]
@@ -145,9 +146,10 @@ def read_raw(root: Path, name: str, log: ProblemLog) -> ReadResult:
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types={c: pa.string() for c in expected},
-                null_values=[],
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
+                # only an empty cell (quoted or not) is null; "NA", "null" etc. stay text
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
             ),
         )
     except pa.ArrowInvalid as exc:
@@ -165,10 +167,6 @@ def read_raw(root: Path, name: str, log: ProblemLog) -> ReadResult:
         )
     if bad_rows:
         return result
-    empty = pa.scalar(None, pa.string())
-    raw = pa.table(
-        {c: pc.if_else(pc.equal(raw[c], ""), empty, raw[c]) for c in expected},
-    )
     result.raw = raw
     result.lines = _row_lines(data, raw, blanks)
     return result
@@ -182,6 +180,8 @@ def _row_lines(data: bytes, raw: pa.Table, blanks: np.ndarray) -> np.ndarray:
     all_lines = np.arange(2, total_lines + 1, dtype=np.int64)
     nonblank = np.setdiff1d(all_lines, blanks, assume_unique=True)
     extra = np.zeros(n, dtype=np.int64)
+    if len(nonblank) == n:  # one line per row: no newline inside any cell, nothing to count
+        return nonblank
     for col in raw.columns:
         counts = pc.fill_null(pc.count_substring(col, "\n"), 0)
         extra += counts.to_numpy(zero_copy_only=False).astype(np.int64)
