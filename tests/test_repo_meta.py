@@ -300,3 +300,17 @@ def test_readme_python_quick_start_runs(tmp_path):
     )
     assert result.returncode == 0, f"the README quick start fails:\n{result.stderr}"
     assert "incident_id" in result.stdout and "datetime64" in result.stdout
+
+
+@pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["check", "format"])
+def test_ruff_is_clean(command):
+    """The code (and the README's Python examples) pass `ruff check` and `ruff format --check`
+    with the configuration in pyproject.toml, as `make lint` and the CI workflow require."""
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", *command, "."],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, f"ruff {' '.join(command)} .:\n{result.stdout}{result.stderr}"
