@@ -230,6 +230,9 @@ def _duplicated(keys: pa.ChunkedArray) -> np.ndarray:
     """True for every non-null occurrence after the first of a value."""
     import pandas as pd
 
+    filled = pc.drop_null(keys)
+    if len(pc.unique(filled)) == len(filled):  # the common case: nothing repeats
+        return np.zeros(len(keys), dtype=bool)
     s = pd.Series(keys.to_numpy(zero_copy_only=False), dtype=object)
     return (s.duplicated(keep="first") & s.notna()).to_numpy()
 
@@ -244,12 +247,13 @@ def check_primary_key(r: ReadResult, root: Path, log: ProblemLog) -> None:
         name, file, r.lines, _duplicated(keys), label, keys, "primary-key",
         "duplicate primary key",
     )  # fmt: skip
-    arr = np.asarray(keys.to_numpy(zero_copy_only=False), dtype=object)
-    if len(arr) > 1:
-        # codepoint order, as Python's sorted() and `sort` with LC_ALL=C
-        order = np.empty(len(arr), dtype=bool)
-        order[0] = False
-        order[1:] = arr[1:] < arr[:-1]
+    n = len(keys)
+    if n > 1:
+        # codepoint order, as Python's sorted() and `sort` with LC_ALL=C (Arrow compares
+        # UTF-8 bytes, whose order is the codepoint order)
+        flat = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
+        later = pc.less(flat.slice(1), flat.slice(0, n - 1))
+        order = np.concatenate(([False], _np_bool(later)))
         log.add_mask(
             name, file, r.lines, order, label, keys, "R8.sorted",
             "rows must be sorted by the primary key; this one sorts before the row above it",
