@@ -6,13 +6,14 @@
 #   make test-slow      only the slow end-to-end tests (fresh venv, browser, full builds)
 #   make lint / format  ruff check and format check / ruff format and fix
 #   make release-manifest   keep this release's manifest: dist/manifest.json -> releases/<version>.json
-#   make clean          remove build outputs (dist/, caches); keeps .venv
+#   make clean          remove build outputs (dist/, the package's _data/, caches); keeps .venv
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# Where the archived source texts are (checked against every excerpt); empty to skip that check.
-SOURCES ?= $(CURDIR)/../shared/sources
+# Where the archived source texts are (checked against every excerpt): ../shared/sources when it
+# exists; empty (the check is skipped, and the tests say so) when it does not.
+SOURCES ?= $(wildcard $(abspath $(CURDIR)/../shared/sources))
 VERSION = $(shell $(PYTHON) -c "import runpy; print(runpy.run_path('src/ca_militancy/__about__.py')['__version__'])")
 LINT_PATHS = .
 
@@ -55,5 +56,5 @@ release-manifest:
 	@echo "now: git add releases/$(VERSION).json && git commit && git tag v$(VERSION)"
 
 clean:
-	rm -rf dist build .pytest_cache .ruff_cache
+	rm -rf dist build src/ca_militancy/_data .pytest_cache .ruff_cache
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
