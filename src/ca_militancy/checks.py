@@ -478,7 +478,11 @@ TEXT_RULES = (
 
 def _distinct(col: pa.ChunkedArray) -> pa.Array | None:
     """The distinct values when they are at most half the cells (enums, ids of a few
-    records, repeated phrases): checking those and mapping back is cheaper."""
+    records, repeated phrases): checking those and mapping back is cheaper. A sample
+    decides first, so columns of unique text do not pay for hashing."""
+    sample = col.slice(0, 4096)
+    if len(pc.unique(sample)) * 2 > len(sample):
+        return None
     values = pc.unique(col)
     return values if len(values) * 2 <= len(col) else None
 
