@@ -53,11 +53,9 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def sha256_path(path: Path) -> str:
-    h = hashlib.sha256()
+    """sha256 of a file, read in blocks (release artifacts can be large)."""
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def changelog_date(root: Path, version: str) -> dt.date | None:

@@ -8,7 +8,6 @@ build says that this check was skipped.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING
 import pyarrow.compute as pc
 
 from ca_militancy.checks import ProblemLog, normalize_space
+from ca_militancy.descriptor import sha256_path
 
 if TYPE_CHECKING:
     from ca_militancy.typed import ReadResult
@@ -26,14 +26,6 @@ ENV = "CA_MILITANCY_SOURCES"
 def sources_dir_from_env() -> Path | None:
     value = os.environ.get(ENV, "").strip()
     return Path(value) if value else None
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def check_provenance(
@@ -62,7 +54,7 @@ def check_provenance(
                 f"archived text not found in {sources_dir}",
             )  # fmt: skip
             continue
-        digest = sha256_file(path)
+        digest = sha256_path(path)
         if digest != row["archived_sha256"]:
             log.add(
                 "sources", src_file, int(line), "archived_sha256", row["archived_sha256"],
