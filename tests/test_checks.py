@@ -221,3 +221,21 @@ def test_excerpt_white_space_is_normalized(fixture_package):
     assert any("a post" in r["excerpt"] for r in FIXTURE_ROWS["citations"])
     assert check_package(root, sources).ok
     assert INC
+
+
+def test_own_words_rule_flags_a_summary_that_copies_the_source(fixture_package):
+    """Rule 12: a field marked x-own-words that repeats eight consecutive words of an archived
+    text is reported with its place; the same facts in other words pass."""
+    from conftest import SOURCE_TEXT
+
+    from ca_militancy.provenance import COPIED_WORDS
+
+    root, sources = fixture_package
+    words = SOURCE_TEXT.split()
+    copied = " ".join(words[:COPIED_WORDS])
+    _rewrite(root, "incidents", _set("summary", f"In short: {copied}."))
+    found = [p for p in _problems(root, sources) if p.rule == "R12.own-words"]
+    assert [(p.file, p.row, p.column) for p in found] == [("data/incidents.csv", 2, "summary")]
+    shorter = " ".join(words[: COPIED_WORDS - 1])
+    _rewrite(root, "incidents", _set("summary", f"In short: {shorter}."))
+    assert not [p for p in _problems(root, sources) if p.rule == "R12.own-words"]

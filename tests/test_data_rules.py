@@ -54,3 +54,13 @@ def test_excerpts_and_archived_texts():
     res = check_package(REPO, sources, limit=1000)
     found = [p for p in res.log.all() if p.rule.startswith("R3.")]
     assert not found, "\n".join(map(str, found[:30]))
+
+
+def test_summaries_and_descriptions_are_in_own_words():
+    """Rule 12 on the real data: no summary, description, label or note copies the sources."""
+    sources: Path | None = sources_dir_from_env()
+    if sources is None:
+        pytest.skip("CA_MILITANCY_SOURCES is not set: the archived texts are needed to compare")
+    res = check_package(REPO, sources, limit=1000)
+    found = [p for p in res.log.all() if p.rule == "R12.own-words"]
+    assert not found, "\n".join(map(str, found[:30]))

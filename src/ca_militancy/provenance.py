@@ -9,11 +9,13 @@ build says that this check was skipped.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow.compute as pc
 
+from ca_militancy import schemas
 from ca_militancy.checks import ProblemLog, normalize_space
 from ca_militancy.descriptor import sha256_path
 
@@ -21,6 +23,10 @@ if TYPE_CHECKING:
     from ca_militancy.typed import ReadResult
 
 ENV = "CA_MILITANCY_SOURCES"
+# Rule 12: a project-written cell sharing this many consecutive words with an archived text
+# copies the source's wording (names of bodies and titles are shorter than this).
+COPIED_WORDS = 8
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 
 def sources_dir_from_env() -> Path | None:
@@ -67,6 +73,7 @@ def check_provenance(
         except (AttributeError, ValueError):
             first, last = 1, len(texts[sid])
         bounds[sid] = (first, last)
+    check_own_words(root, texts, reads, log)
     if cr is None or not cr.ok:
         return
     c = cr.typed.select(["source_id", "excerpt", "line"])
@@ -96,3 +103,40 @@ def check_provenance(
                 "citations", cit_file, int(cr.lines[i]), "excerpt", excerpt, "R3.excerpt",
                 f"not found verbatim on line {line_no} of {sid}'s archived text",
             )  # fmt: skip
+
+
+def _words(text: str) -> list[str]:
+    return [w.replace("’", "'") for w in _WORD.findall(text.casefold())]
+
+
+def _ngrams(words: list[str], n: int) -> set[tuple[str, ...]]:
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def check_own_words(
+    root: Path, texts: dict[str, list[str]], reads: dict[str, ReadResult], log: ProblemLog
+) -> None:
+    """Rule 12: summaries, descriptions and notes (the fields marked ``x-own-words``) are in
+    this project's words: none shares COPIED_WORDS consecutive words with an archived text.
+    The sources' wording belongs in citation excerpts only."""
+    seen: dict[tuple[str, ...], str] = {}
+    for sid, lines in texts.items():
+        for gram in _ngrams(_words(" ".join(lines)), COPIED_WORDS):
+            seen.setdefault(gram, sid)
+    if not seen:
+        return
+    for name, res in reads.items():
+        cols = schemas.own_words_fields(name, root) if res.ok else []
+        for col in cols:
+            values = res.typed[col].to_pylist()
+            for i, value in enumerate(values):
+                if not value:
+                    continue
+                hits = [g for g in _ngrams(_words(value), COPIED_WORDS) if g in seen]
+                if hits:
+                    log.add(
+                        name, f"data/{name}.csv", int(res.lines[i]), col, value,
+                        "R12.own-words",
+                        f"copies {COPIED_WORDS}+ consecutive words of {seen[hits[0]]}: "
+                        f"\"{' '.join(hits[0])}\"; write it in the project's own words",
+                    )  # fmt: skip

@@ -84,6 +84,16 @@ def exactly_one_of(name: str, root: Path | None = None) -> list[str]:
     return list(load_schema(name, root).get(EXACTLY_ONE_OF, []))
 
 
+# Custom field property: the field holds this project's own words (summaries, descriptions,
+# notes), which must not copy the sources' wording (checked against the archived texts).
+OWN_WORDS = "x-own-words"
+
+
+def own_words_fields(name: str, root: Path | None = None) -> list[str]:
+    """Fields written in this project's own words, never copied from a source."""
+    return [f["name"] for f in fields(name, root) if f.get(OWN_WORDS)]
+
+
 def constraint(field: dict[str, Any], key: str, default: Any = None) -> Any:
     return field.get("constraints", {}).get(key, default)
 
