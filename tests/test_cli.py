@@ -185,3 +185,27 @@ def test_python_dash_m_entry_point(ds):
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)[0]["entity_id"] == JAK
+
+
+def test_output_piped_into_head_ends_quietly(tmp_path):
+    """`ca-militancy show citations | head -1` must not print a BrokenPipeError traceback."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[1] / "src"
+    env = dict(os.environ, PYTHONPATH=str(src))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ca_militancy", "show", "citations"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()
+    proc.stdout.close()  # the reader goes away, as `head` does
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0
+    assert "Traceback" not in err and "BrokenPipe" not in err
