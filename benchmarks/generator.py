@@ -129,6 +129,21 @@ SENTENCES = [
     "duty to aid the restoration of the caliphate.",
     "Тарап ведомствосы шабуылға қатысқандардың бірнешеуін ұстағанын мәлімдеді.",
 ]
+# The archived source text: other sentences than the project's own text above, since rule 12
+# forbids summaries and notes that copy eight consecutive words of a source.
+SOURCE_SENTENCES = [
+    "Security services reported that the cell had planned further operations in the capital "
+    "before its members were detained.",
+    "In the recording the speaker urged supporters to travel abroad and join the fighting.",
+    "Местные жители рассказали, что взрыв прогремел ранним утром возле здания полиции.",
+    "Вазорати корҳои дохилӣ гуфт, ки ҳамлагарон аз марз гузашта буданд.",
+    "Тергеушілердің айтуынша, топ мүшелері интернет арқылы байланысқан.",
+    "قال مسؤول محلي إن المهاجمين فروا إلى الجبال بعد تبادل لإطلاق النار استمر ساعتين.",
+    "یک منبع امنیتی گفت شمار کشته‌شدگان ممکن است افزایش یابد.",
+    "The statement, posted on a forum used by the group, named the commander of the unit.",
+    "Analysts say the movement has lost many of its fighters since its leader was killed.",
+    "Ички ишлар вазирлиги гумонланувчиларнинг уч нафари қўлга олинганини маълум қилди.",
+]
 COUNTRIES = ["UZ", "KZ", "KG", "TJ", "TM", "AF", "PK", "CN", "RU", "SY", "IQ", "TR"]
 LANGS_SHORT = ["ru", "uz", "ar", "fa", "ps", "en", "tg", "kk", "ky", "ug"]
 LANGS_TAGGED = ["en", "ru", "uz-Cyrl", "uz-Latn", "ar", "fa", "tg-Cyrl"]
@@ -546,8 +561,9 @@ def archive_lines() -> list[str]:
     the pool and the line's number, at most 200 characters."""
     out = []
     for i in range(ARCHIVE_LINES):
-        a = SENTENCES[i % len(SENTENCES)]
-        b = SENTENCES[(i + 1 + i // len(SENTENCES)) % len(SENTENCES)]
+        k = len(SOURCE_SENTENCES)
+        a = SOURCE_SENTENCES[i % k]
+        b = SOURCE_SENTENCES[(i + 1 + i // k) % k]
         text = _cut(unicodedata.normalize("NFC", f"{a} {b}"), 180)
         out.append(f"{text} ({i + 1})")
     return out
