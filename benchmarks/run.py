@@ -79,6 +79,7 @@ def work_build(root: Path) -> dict[str, Any]:
     return {
         "stages": result.stage_seconds,
         "rows": result.tables,
+        "peak_mb_checks": peaks.get("before_parquet"),
         "peak_mb_checks_parquet": peaks.get("before_descriptor"),
         "checks_skipped": result.checks_skipped,
     }
@@ -295,6 +296,7 @@ def derive(res: dict[str, Any]) -> dict[str, Any]:
     out["rows_per_s_floor"] = rows / floor if floor else None
     out["build_stages_s"] = stages
     out["build_peak_mb"] = _get(res, "build", "peak_mb")
+    out["checks_peak_mb"] = _get(res, "build", "result", "peak_mb_checks")
     out["checks_parquet_peak_mb"] = _get(res, "build", "result", "peak_mb_checks_parquet")
     out["floor_peak_mb"] = _get(res, "floor", "peak_mb")
     out["sqlite_s"] = _get(res, "sqlite", "result", "seconds")
@@ -335,6 +337,7 @@ def table(results: list[dict[str, Any]]) -> str:
         ("  ratio checks+Parquet / floor", [fmt(x["checks_parquet_over_floor"]) for x in d]),
         ("  rows/s checks+Parquet", [fmt(x["rows_per_s_checks_parquet"], ",.0f") for x in d]),
         ("  rows/s floor", [fmt(x["rows_per_s_floor"], ",.0f") for x in d]),
+        ("peak MB checks", [fmt(x["checks_peak_mb"], ".0f") for x in d]),
         ("peak MB checks+Parquet", [fmt(x["checks_parquet_peak_mb"], ".0f") for x in d]),
         ("peak MB whole build", [fmt(x["build_peak_mb"], ".0f") for x in d]),
         ("peak MB floor", [fmt(x["floor_peak_mb"], ".0f") for x in d]),
