@@ -51,6 +51,10 @@ def check_provenance(
     s = sr.typed.to_pylist()
     texts: dict[str, list[str]] = {}
     bounds: dict[str, tuple[int, int]] = {}
+    # Several sources may share one archived file (an article and its reader comments):
+    # each file is hashed and read once.
+    digests: dict[str, str] = {}
+    file_lines: dict[str, list[str]] = {}
     for row, line in zip(s, sr.lines, strict=True):
         sid, fname = row["source_id"], row["archived_file"]
         path = sources_dir / fname if fname else None
@@ -60,14 +64,18 @@ def check_provenance(
                 f"archived text not found in {sources_dir}",
             )  # fmt: skip
             continue
-        digest = sha256_path(path)
+        if fname not in digests:
+            digests[fname] = sha256_path(path)
+        digest = digests[fname]
         if digest != row["archived_sha256"]:
             log.add(
                 "sources", src_file, int(line), "archived_sha256", row["archived_sha256"],
                 "R3.archive-hash", f"{fname} has sha256 {digest}",
             )  # fmt: skip
             continue
-        texts[sid] = path.read_text(encoding="utf-8").split("\n")
+        if fname not in file_lines:
+            file_lines[fname] = path.read_text(encoding="utf-8").split("\n")
+        texts[sid] = file_lines[fname]
         try:
             first, last = (int(x) for x in row["lines"].split("-"))
         except (AttributeError, ValueError):
@@ -120,7 +128,11 @@ def check_own_words(
     this project's words: none shares COPIED_WORDS consecutive words with an archived text.
     The sources' wording belongs in citation excerpts only."""
     seen: dict[tuple[str, ...], str] = {}
+    indexed: set[int] = set()  # sources sharing an archived file share its lines: index once
     for sid, lines in texts.items():
+        if id(lines) in indexed:
+            continue
+        indexed.add(id(lines))
         for gram in _ngrams(_words(" ".join(lines)), COPIED_WORDS):
             seen.setdefault(gram, sid)
     if not seen:

@@ -23,6 +23,9 @@ from ca_militancy import schemas
 from ca_militancy.checks import key_strings
 from ca_militancy.descriptor import sha256_path
 
+ZIP_LEVEL = 9
+# Entries this large need zip64 headers, which ZipFile.open must be told of in advance.
+ZIP64_THRESHOLD = zipfile.ZIP64_LIMIT - (1 << 20)
 ZIP_MODE = 0o644
 
 
@@ -40,7 +43,17 @@ def write_zip(path: Path, members: dict[str, Path], date: dt.date) -> None:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3
             info.external_attr = (0o100000 | ZIP_MODE) << 16
-            zf.writestr(info, members[arcname].read_bytes(), compresslevel=9)
+            # ZipFile.open ignores writestr's compresslevel argument: set it on the entry
+            # (`compress_level` from Python 3.13, `_compresslevel` before).
+            level_attr = "compress_level" if hasattr(info, "compress_level") else "_compresslevel"
+            setattr(info, level_attr, ZIP_LEVEL)
+            src = members[arcname]
+            # Streamed in blocks, not read whole: a table of a million rows is large.
+            with (
+                src.open("rb") as fin,
+                zf.open(info, "w", force_zip64=src.stat().st_size > ZIP64_THRESHOLD) as fout,
+            ):
+                shutil.copyfileobj(fin, fout, 1 << 20)
 
 
 def key_list(table: pa.Table, name: str, root: Path | None = None) -> list[str]:
