@@ -212,18 +212,14 @@ def check_constraints(r: ReadResult, root: Path, log: ProblemLog) -> None:
                 bound = pa.scalar(c[key]).cast(typed[col_name].type)
                 bad = op(typed[col_name], bound)
                 log.add_mask(name, file, lines, bad, col_name, text, key, f"{word} {key} {c[key]}")
-        if "maxLength" in c:
-            bad = pc.greater(pc.utf8_length(text), c["maxLength"])
-            log.add_mask(
-                name, file, lines, bad, col_name, text, "maxLength",
-                f"longer than {c['maxLength']} characters",
-            )  # fmt: skip
-        if "minLength" in c:
-            bad = pc.less(pc.utf8_length(text), c["minLength"])
-            log.add_mask(
-                name, file, lines, bad, col_name, text, "minLength",
-                f"shorter than {c['minLength']} characters",
-            )  # fmt: skip
+        lengths = (("maxLength", pc.greater, "longer"), ("minLength", pc.less, "shorter"))
+        for key, op, word in lengths:
+            if key in c:
+                bad = op(pc.utf8_length(text), c[key])
+                log.add_mask(
+                    name, file, lines, bad, col_name, text, key,
+                    f"{word} than {c[key]} characters",
+                )  # fmt: skip
 
 
 def _duplicated(keys: pa.ChunkedArray) -> np.ndarray:
