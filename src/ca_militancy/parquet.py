@@ -22,7 +22,9 @@ from ca_militancy.checks import ProblemLog
 
 WRITER_SETTINGS = {
     "compression": "zstd",
-    "compression_level": 9,
+    # zstd's default level: measured on a 300k-incident synthetic package it writes 2.9x
+    # faster than level 9 for files 10% larger (BENCHMARKS.md).
+    "compression_level": 3,
     "row_group_size": 128 * 1024,
     "use_dictionary": True,
     "write_statistics": True,
