@@ -661,12 +661,13 @@ def check_package(
     rule11_contested(root, reads, log)
     result = CheckResult(tables=tables, reads=reads, log=log, run=list(CHECKS_RUN))
     if sources_dir is None:
-        result.skipped["rule 3 excerpts and archived-text hashes"] = (
+        result.skipped["rule 3 excerpts and archived-text hashes, rule 12 own words"] = (
             "CA_MILITANCY_SOURCES is not set"
         )
     else:
         provenance.check_provenance(root, Path(sources_dir), reads, log)
         result.run.append("rule 3 excerpts in archived texts, archived-text sha256")
+        result.run.append("rule 12 own words (no 8-word run of an archived text)")
     return result
 
 
