@@ -45,7 +45,7 @@ import pyarrow.csv as pacsv
 
 # a source checkout's own package, as scripts/build.py does (an installed one works too)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from ca_militancy import schemas
+from ca_militancy.core.catalog import REPO_ROOT, SCHEMA_SUFFIX, catalog, constraint, schema_dir
 
 ROOT_TABLE = "incidents"
 
@@ -179,12 +179,12 @@ class Context:
 
 
 def real_profile(
-    root: Path = schemas.REPO_ROOT,
+    root: Path = REPO_ROOT,
 ) -> dict[str, dict[str, tuple[float, float | None]]]:
     """{table: {column: (share of filled cells, mean text length)}} of the curated CSVs;
     empty for a table without rows (the generator then uses defaults)."""
     out: dict[str, dict[str, tuple[float, float | None]]] = {}
-    for name in schemas.table_names():
+    for name in catalog().names:
         path = Path(root) / "data" / f"{name}.csv"
         if not path.is_file():
             continue
@@ -192,7 +192,7 @@ def real_profile(
             t = pacsv.read_csv(
                 path,
                 convert_options=pacsv.ConvertOptions(
-                    column_types={c: pa.string() for c in schemas.field_names(name)},
+                    column_types={c: pa.string() for c in catalog()[name].field_names},
                     strings_can_be_null=True,
                     null_values=[""],
                 ),
@@ -220,7 +220,7 @@ def table_sizes(incidents: int) -> dict[str, int]:
         sizes[name] = max(MIN_ROWS, round(incidents * ratio))
     for name, (parents, ratio) in PER_PARENT.items():
         sizes[name] = max(MIN_ROWS, round(sum(sizes[p] for p in parents) * ratio))
-    unknown = set(schemas.table_names()) - set(sizes) - {"citations"}
+    unknown = set(catalog().names) - set(sizes) - {"citations"}
     if unknown:
         raise ValueError(f"no proportion for table(s) {sorted(unknown)}: add one to generator.py")
     return sizes
@@ -228,9 +228,9 @@ def table_sizes(incidents: int) -> dict[str, int]:
 
 def id_prefix(name: str) -> str:
     """The id prefix of a table from its primary key's pattern (``^org-...`` -> ``org``)."""
-    pk = schemas.primary_key(name)[0]
-    f = next(f for f in schemas.fields(name) if f["name"] == pk)
-    m = re.match(r"\^([a-z]+)-", schemas.constraint(f, "pattern", ""))
+    pk = catalog()[name].primary_key[0]
+    f = next(f for f in catalog()[name].fields if f["name"] == pk)
+    m = re.match(r"\^([a-z]+)-", constraint(f, "pattern", ""))
     if not m:
         raise ValueError(f"{name}.{pk}: cannot derive an id prefix from its pattern")
     return m.group(1)
@@ -300,7 +300,7 @@ def _fk(ctx: Context, target: str, n: int, index: np.ndarray | None = None) -> p
 
 
 def _pattern_values(ctx: Context, table: str, f: dict[str, Any], n: int) -> pa.Array:
-    pattern = schemas.constraint(f, "pattern")
+    pattern = constraint(f, "pattern")
     archive_sha = hashlib.sha256(archive_bytes(ctx.archive_lines)).hexdigest()
     known: dict[str, Any] = {
         "^[A-Z]{2}$": lambda: _choice(ctx, COUNTRIES, n),
@@ -309,7 +309,7 @@ def _pattern_values(ctx: Context, table: str, f: dict[str, Any], n: int) -> pa.A
         "^[0-9]{3}_[0-9a-f]{16}\\.txt$": lambda: pa.array([ARCHIVE_FILE] * n),
         "^[0-9a-f]{64}$": lambda: pa.array([archive_sha] * n),
         "^[0-9]+-[0-9]+$": lambda: pa.array([f"1-{len(ctx.archive_lines)}"] * n),
-        "^[a-z_]+$": lambda: _choice(ctx, schemas.field_names(ROOT_TABLE)[1:], n),
+        "^[a-z_]+$": lambda: _choice(ctx, catalog()[ROOT_TABLE].field_names[1:], n),
     }
     if pattern not in known:
         raise ValueError(f"{table}.{f['name']}: no generator for pattern {pattern!r}")
@@ -320,7 +320,7 @@ def _pattern_values(ctx: Context, table: str, f: dict[str, Any], n: int) -> pa.A
 
 
 def _date_groups(name: str) -> list[str]:
-    names = schemas.field_names(name)
+    names = catalog()[name].field_names
     groups = [n.removesuffix("_precision") for n in names if n.endswith("_precision")]
     return [g for g in groups if f"{g}_start" in names and f"{g}_end" in names]
 
@@ -352,7 +352,7 @@ def _dates(ctx: Context, n: int) -> dict[str, pa.Array]:
 
 
 def _count_groups(name: str) -> list[str]:
-    names = schemas.field_names(name)
+    names = catalog()[name].field_names
     return [
         n.removesuffix("_low") for n in names if n.endswith("_low") and f"{n[:-4]}_high" in names
     ]
@@ -379,11 +379,11 @@ def _counts(ctx: Context, table: str, group: str, n: int, any_count: np.ndarray)
 def build_table(ctx: Context, name: str, n: int, presets: dict[str, pa.Array]) -> pa.Table:
     """One table in its schema's column order; ``presets`` are columns decided by the caller
     (those whose values tie rows of several tables together)."""
-    flds = schemas.fields(name)
-    pk = schemas.primary_key(name)
-    fks = {c: t for c, t, _ in schemas.foreign_keys(name)}
+    flds = catalog()[name].fields
+    pk = catalog()[name].primary_key
+    fks = {c: t for c, t, _ in catalog()[name].foreign_keys}
     fks = {c: (name if t == name else t) for c, t in fks.items()}
-    one_of = schemas.exactly_one_of(name)
+    one_of = catalog()[name].exactly_one_of
     cols: dict[str, pa.Array] = dict(presets)
     if one_of and not set(one_of) & set(cols):
         weights = np.array([max(ctx.fill_rate(name, c), 0.01) for c in one_of])
@@ -402,16 +402,16 @@ def build_table(ctx: Context, name: str, n: int, presets: dict[str, pa.Array]) -
         col = f["name"]
         if col in cols:
             continue
-        required = bool(schemas.constraint(f, "required", False))
+        required = bool(constraint(f, "required", False))
         ftype = f.get("type", "string")
-        enum = schemas.constraint(f, "enum")
+        enum = constraint(f, "enum")
         if col in pk:
             cols[col] = ctx.ids[name]
             continue
         if col == "casualty_basis" and enum:
             cols[col] = _mask_nulls(_choice(ctx, enum, n), any_count)
             continue
-        if schemas.constraint(f, "unique"):
+        if constraint(f, "unique"):
             raise ValueError(f"{name}.{col}: unique non-key columns are not generated yet")
         filled = _filled(ctx, name, col, n, required)
         if col in fks:
@@ -423,9 +423,9 @@ def build_table(ctx: Context, name: str, n: int, presets: dict[str, pa.Array]) -
         elif enum:
             values = _choice(ctx, enum, n)
         elif ftype == "integer":
-            low = schemas.constraint(f, "minimum", 0)
+            low = constraint(f, "minimum", 0)
             values = pa.array(ctx.rng.integers(low, low + 100, n))
-        elif ftype == "string" and schemas.constraint(f, "pattern"):
+        elif ftype == "string" and constraint(f, "pattern"):
             values = _pattern_values(ctx, name, f, n)
         elif ftype == "string" and col in NAME_LIKE:
             values = _name_like(ctx, name, col, n)
@@ -439,8 +439,8 @@ def build_table(ctx: Context, name: str, n: int, presets: dict[str, pa.Array]) -
 
 def _citing_columns() -> dict[str, str]:
     """{cited table: citations column} (the x-exactly-one-of columns of citations)."""
-    one_of = set(schemas.exactly_one_of("citations"))
-    return {t: c for c, t, _ in schemas.foreign_keys("citations") if c in one_of}
+    one_of = set(catalog()["citations"].exactly_one_of)
+    return {t: c for c, t, _ in catalog()["citations"].foreign_keys if c in one_of}
 
 
 def generate_tables(incidents: int, seed: int = 0, profile: dict | None = None) -> dict:
@@ -465,13 +465,13 @@ def generate_tables(incidents: int, seed: int = 0, profile: dict | None = None) 
     # contested ties: a share of the rows of every table with `contested`, disputed below
     contested: dict[str, np.ndarray] = {}
     for name in sizes:
-        if "contested" in schemas.field_names(name):
+        if "contested" in catalog()[name].field_names:
             flag = rng.random(sizes[name]) < CONTESTED_SHARE
             contested[name] = np.flatnonzero(flag)
             presets.setdefault(name, {})["contested"] = pa.array(flag)
     # conflicts: on distinct incidents, about one field; evidence = two citations below
-    conf_cols = schemas.exactly_one_of("conflicts")
-    conf_fk = {c: t for c, t, _ in schemas.foreign_keys("conflicts")}
+    conf_cols = catalog()["conflicts"].exactly_one_of
+    conf_fk = {c: t for c, t, _ in catalog()["conflicts"].foreign_keys}
     inc_col = next(c for c in conf_cols if conf_fk[c] == ROOT_TABLE)
     conf_rows = np.sort(
         rng.choice(incidents, size=min(sizes["conflicts"], incidents), replace=False)
@@ -541,7 +541,7 @@ def _citations(
         mask = which == i
         idx = np.where(mask, row, 0)
         presets[citing[t]] = _mask_nulls(ctx.ids[t].take(pa.array(idx)), mask)
-    for c in set(schemas.exactly_one_of("citations")) - set(presets):
+    for c in set(catalog()["citations"].exactly_one_of) - set(presets):
         presets[c] = pa.nulls(n, pa.string())
     pool_lines, pool_excerpts = excerpt_pool(ctx.archive_lines)
     pick = pa.array(rng.integers(0, len(pool_lines), n))
@@ -634,9 +634,9 @@ def frictionless_descriptor(root: Path) -> dict[str, Any]:
                 "path": f"data/{name}.csv",
                 "format": "csv",
                 "encoding": "utf-8",
-                "schema": f"schemas/{name}{schemas.SCHEMA_SUFFIX}",
+                "schema": f"schemas/{name}{SCHEMA_SUFFIX}",
             }
-            for name in schemas.table_names(root)
+            for name in catalog(root).names
         ],
     }
 
@@ -651,7 +651,7 @@ def write_package(out: Path, incidents: int, seed: int = 0) -> dict[str, int]:
     out = Path(out)
     tables = generate_tables(incidents, seed)
     (out / "data").mkdir(parents=True, exist_ok=True)
-    shutil.copytree(schemas.schema_dir(), out / "schemas", dirs_exist_ok=True)
+    shutil.copytree(schema_dir(), out / "schemas", dirs_exist_ok=True)
     (out / SOURCES_DIR).mkdir(exist_ok=True)
     (out / SOURCES_DIR / ARCHIVE_FILE).write_bytes(archive_bytes(archive_lines()))
     for name, table in tables.items():

@@ -65,7 +65,7 @@ def _maxrss_mb_self() -> float:
 def work_build(root: Path) -> dict[str, Any]:
     """The pipeline on the generated tree (no wheel, no figures, no SQLite: see above)."""
     _worker_env()
-    from ca_militancy.pipeline import Build
+    from ca_militancy.build.pipeline import Build
 
     peaks: dict[str, float] = {}
 
@@ -90,17 +90,19 @@ def work_sqlite(root: Path) -> dict[str, Any]:
     _worker_env()
     import pyarrow.parquet as pq
 
-    from ca_militancy import schemas
-    from ca_militancy.sqlite_edition import write_sqlite
+    from ca_militancy.build.sqlite_edition import write_sqlite
+    from ca_militancy.core.catalog import catalog
 
     tables = {
-        n: pq.read_table(root / "dist" / "parquet" / f"{n}.parquet").cast(schemas.arrow_schema(n))
-        for n in schemas.table_names()
+        n: pq.read_table(root / "dist" / "parquet" / f"{n}.parquet").cast(
+            catalog()[n].arrow_schema()
+        )
+        for n in catalog().names
     }
     out = root / "bench.sqlite"
     out.unlink(missing_ok=True)
     start = time.perf_counter()
-    write_sqlite(tables, out)
+    write_sqlite(catalog(), tables, out)
     took = time.perf_counter() - start
     return {"seconds": took, "bytes": out.stat().st_size}
 

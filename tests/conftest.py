@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from ca_militancy import schemas
+from ca_militancy.build.pipeline import SDIST_ITEMS
+from ca_militancy.core.catalog import catalog
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -196,7 +197,7 @@ FIXTURE_ROWS["citations"] = [
 def csv_text(name: str, rows: list[dict[str, str]], root: Path = REPO) -> str:
     """Rows laid out in the schema's column order, LF line endings, minimal quoting."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=schemas.field_names(name, root), lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=catalog(root)[name].field_names, lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow(row)
@@ -209,7 +210,7 @@ def write_fixture_package(root: Path) -> Path:
     if not (root / "schemas").exists():
         shutil.copytree(REPO / "schemas", root / "schemas")
     (root / "data").mkdir(parents=True, exist_ok=True)
-    for name in schemas.table_names(REPO):
+    for name in catalog(REPO).names:
         (root / "data" / f"{name}.csv").write_bytes(
             csv_text(name, FIXTURE_ROWS.get(name, [])).encode()
         )
@@ -227,20 +228,9 @@ def fixture_package(tmp_path: Path) -> tuple[Path, Path]:
     return root, write_fixture_package(root)
 
 
-REPO_COPY_ITEMS = [
-    "src",
-    "schemas",
-    "data",
-    "scripts",
-    "docs",
-    "releases",
-    "pyproject.toml",
-    "README.md",
-    "CHANGELOG.md",
-    "CITATION.cff",
-    "constraints.txt",
-    "datapackage.json",
-]
+# what a copy of the repository needs to build: what the sdist carries, less the tests, plus the
+# docs (the build rewrites them) and the kept release manifests
+REPO_COPY_ITEMS = [*(i for i in SDIST_ITEMS if i != "tests"), "docs", "releases"]
 
 
 def copy_repo(dst: Path, fixture_data: bool = True) -> tuple[Path, Path | None]:

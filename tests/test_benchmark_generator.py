@@ -15,8 +15,8 @@ import pyarrow.csv as pacsv
 import pytest
 from conftest import REPO
 
-from ca_militancy import schemas
-from ca_militancy.checks import check_package
+from ca_militancy.build.checks import check_repository
+from ca_militancy.core.catalog import catalog, constraint
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 import generator
@@ -35,7 +35,7 @@ def _read(root: Path, name: str):
     return pacsv.read_csv(
         root / "data" / f"{name}.csv",
         convert_options=pacsv.ConvertOptions(
-            column_types={c: "string" for c in schemas.field_names(name)},
+            column_types={c: "string" for c in catalog()[name].field_names},
             strings_can_be_null=True,
             null_values=[""],
         ),
@@ -44,18 +44,18 @@ def _read(root: Path, name: str):
 
 def test_every_table_with_the_schema_header(package):
     root, rows = package
-    assert set(rows) == set(schemas.table_names())
-    for name in schemas.table_names():
+    assert set(rows) == set(catalog().names)
+    for name in catalog().names:
         first = (root / "data" / f"{name}.csv").read_text(encoding="utf-8").split("\n", 1)[0]
-        assert first.split(",") == schemas.field_names(name), name
+        assert first.split(",") == catalog()[name].field_names, name
         assert rows[name] >= 1, name
 
 
 def test_passes_every_project_check_including_excerpts(package):
     root, _ = package
-    result = check_package(root, root / "generator-sources-missing")  # wrong dir: reported
+    result = check_repository(root, root / "generator-sources-missing")  # wrong dir: reported
     assert not result.ok
-    result = check_package(root, root / generator.SOURCES_DIR)
+    result = check_repository(root, root / generator.SOURCES_DIR)
     assert result.ok, result.log.report()
     assert not result.skipped
 
@@ -78,7 +78,7 @@ def test_unicode_names_and_nulls(package):
     scripts = {unicodedata.name(ch).split()[0] for ch in names if ch.isalpha()}
     assert {"LATIN", "CYRILLIC", "ARABIC"} <= scripts
     incidents = _read(root, "incidents")
-    required = {f["name"] for f in schemas.fields("incidents") if schemas.constraint(f, "required")}
+    required = {f["name"] for f in catalog()["incidents"].fields if constraint(f, "required")}
     optional = [c for c in incidents.column_names if c not in required]
     assert optional and all(incidents[c].null_count > 0 for c in optional)
     assert all(incidents[c].null_count == 0 for c in required)

@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 import ca_militancy
-from ca_militancy.datasette_meta import SERVED_NAME
-from ca_militancy.sqlite_edition import write_sqlite
+from ca_militancy.build.sqlite_edition import write_sqlite
+from ca_militancy.core.catalog import catalog
+from ca_militancy.core.edition import SERVED_NAME
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_sqlite_edition import sample_tables
@@ -68,7 +69,7 @@ def artifacts(tmp_path) -> Path:
 def server(tmp_path):
     pytest.importorskip("datasette", reason="datasette is not installed")
     db = tmp_path / "ca-militancy-0.0.0.sqlite"
-    write_sqlite(sample_tables(), db, "0.0.0")
+    write_sqlite(catalog(), sample_tables(), db, "0.0.0")
     port = _free_port()
     env = dict(os.environ)
     src = str(Path(ca_militancy.__file__).resolve().parents[1])

@@ -15,8 +15,10 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import copy_repo
 
-from ca_militancy import __about__, pipeline, schemas
-from ca_militancy.provenance import ENV
+from ca_militancy import __about__
+from ca_militancy.build import pipeline
+from ca_militancy.build.provenance import ENV
+from ca_militancy.core.catalog import catalog
 
 VERSION = __about__.__version__
 ZIP = f"ca-militancy-{VERSION}.zip"
@@ -53,7 +55,7 @@ def test_dist_holds_every_artifact(built):
     dist = built / "dist"
     names = {p.relative_to(dist).as_posix() for p in dist.rglob("*") if p.is_file()}
     expected = {ZIP, "manifest.json", "SHA256SUMS"}
-    expected |= {f"parquet/{t}.parquet" for t in schemas.table_names(built)}
+    expected |= {f"parquet/{t}.parquet" for t in catalog(built).names}
     assert expected <= names
     assert any(n.endswith(".whl") for n in names) and any(n.endswith(".tar.gz") for n in names)
     if HAVE_EXTRAS:
@@ -79,7 +81,7 @@ def test_zip_is_sorted_with_fixed_times_and_modes(built):
         assert names == sorted(names)
         assert len({i.date_time for i in infos}) == 1
         assert {i.external_attr >> 16 for i in infos} == {0o100644}
-        for t in schemas.table_names(built):
+        for t in catalog(built).names:
             assert {f"data/{t}.csv", f"parquet/{t}.parquet", f"schemas/{t}.schema.json"} <= set(
                 names
             )
@@ -99,7 +101,7 @@ def test_root_descriptor_matches_the_files(built):
     assert desc["name"] == "ca-militancy" and desc["version"] == VERSION
     assert desc["licenses"][0]["name"] == "CC-BY-4.0"
     assert desc["sources"], "sources come from data/sources.csv"
-    assert [r["name"] for r in desc["resources"]] == schemas.table_names(built)
+    assert [r["name"] for r in desc["resources"]] == catalog(built).names
     for r in desc["resources"]:
         data = (built / r["path"]).read_bytes()
         assert r["bytes"] == len(data)
@@ -137,7 +139,7 @@ def test_wheel_ships_package_data_and_registry(built):
         names = set(zf.namelist())
         assert "ca_militancy/_data/datapackage.json" in names
         assert "ca_militancy/_data/registry.json" in names
-        for t in schemas.table_names(built):
+        for t in catalog(built).names:
             assert f"ca_militancy/_data/parquet/{t}.parquet" in names
             assert f"ca_militancy/_data/schemas/{t}.schema.json" in names
         reg = json.loads(zf.read("ca_militancy/_data/registry.json"))

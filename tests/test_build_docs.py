@@ -9,7 +9,9 @@ import json
 import pytest
 from conftest import REPO
 
-from ca_militancy import __about__, checks, descriptor, docs_gen
+from ca_militancy import __about__
+from ca_militancy.build import checks, descriptor, docs_gen
+from ca_militancy.core.catalog import catalog
 
 HINT = "stale: run `python scripts/build.py` and commit the regenerated file"
 
@@ -17,12 +19,12 @@ HINT = "stale: run `python scripts/build.py` and commit the regenerated file"
 def test_data_dictionary_is_fresh():
     path = REPO / "docs" / "data-dictionary.md"
     assert path.is_file(), f"docs/data-dictionary.md is missing; {HINT}"
-    assert path.read_text(encoding="utf-8") == docs_gen.data_dictionary(REPO), HINT
+    assert path.read_text(encoding="utf-8") == docs_gen.data_dictionary(catalog(REPO)), HINT
 
 
 @pytest.fixture(scope="module")
 def tables():
-    result = checks.check_package(REPO)
+    result = checks.check_repository(REPO)
     if not result.ok:
         pytest.skip("the data has problems (see test_data_rules); nothing to compare")
     return result.tables
@@ -42,7 +44,7 @@ def test_root_datapackage_is_fresh(tables):
     path = REPO / "datapackage.json"
     assert path.is_file(), f"datapackage.json is missing; {HINT}"
     committed = json.loads(path.read_text(encoding="utf-8"))
-    expected = descriptor.build_descriptor(REPO, tables, existing=committed)
+    expected = descriptor.build_descriptor(catalog(REPO), REPO, tables, existing=committed)
     assert committed["version"] == __about__.__version__
     assert committed == expected, HINT
 

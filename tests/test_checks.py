@@ -10,8 +10,8 @@ import pyarrow as pa
 import pytest
 from conftest import FIXTURE_ROWS, INC, ORG, csv_text
 
-from ca_militancy import checks
-from ca_militancy.checks import ProblemLog, check_package
+from ca_militancy.build import checks
+from ca_militancy.build.checks import ProblemLog, check_repository
 
 
 def _rewrite(root: Path, table: str, mutate) -> None:
@@ -21,26 +21,26 @@ def _rewrite(root: Path, table: str, mutate) -> None:
 
 
 def _problems(root: Path, sources: Path | None = None) -> list[checks.Problem]:
-    return check_package(root, sources).log.all()
+    return check_repository(root, sources).log.all()
 
 
 def test_fixture_package_passes_every_check(fixture_package):
     root, sources = fixture_package
-    result = check_package(root, sources)
+    result = check_repository(root, sources)
     assert result.ok, result.log.report()
     assert not result.skipped
 
 
 def test_without_sources_the_excerpt_check_is_reported_skipped(fixture_package):
     root, _ = fixture_package
-    result = check_package(root, None)
+    result = check_repository(root, None)
     assert result.ok
     assert any("CA_MILITANCY_SOURCES" in why for why in result.skipped.values())
 
 
 def test_typed_reader_keeps_NA_as_text_and_empty_as_null(fixture_package):
     root, _ = fixture_package
-    t = check_package(root).tables
+    t = check_repository(root).tables
     orgs = {r["organization_id"]: r for r in t["organizations"].to_pylist()}
     assert "NA is text" in orgs[ORG]["description"]
     incident = t["incidents"].to_pylist()[0]
@@ -69,21 +69,26 @@ ROW_CASES = [
     ("citations", _set("excerpt", "x" * 201), "maxLength", "excerpt"),
     ("incident_actors", _set("organization_id", "org-nobody"), "foreign-key", "organization_id"),
     ("incidents", _set("related_incident_id", "inc-nowhere"), "foreign-key", "related_incident_id"),
-    ("citations", _set("person_id", "per-ahmad"), "R2.exactly-one-of", None),
-    ("aliases", _set("organization_id", ""), "R2.exactly-one-of", None),
-    ("incidents", _set("date_end", "2011-05-04"), "R4.date-order", "date_start"),
-    ("incidents", _set("date_precision", "month"), "R4.date-precision", "date_precision"),
-    ("organizations", _set("founded_end", "1998-12-30", 1), "R4.date-precision", None),
-    ("memberships", _set("date_start", "2010-01-01"), "R4.date-precision", None),
-    ("incidents", _set("killed_best", "5"), "R5.count-order", "killed_best"),
-    ("incidents", _set("casualty_basis", ""), "R5.casualty-basis", "casualty_basis"),
-    ("incidents", _set("place", "Kabul "), "R7.space", "place"),
-    ("incidents", _set("place", "=HYPERLINK(1)"), "R7.formula", "place"),
-    ("incidents", _set("place", "Ka\u0301bul"), "R7.nfc", "place"),
-    ("incidents", _set("place", "Ka\x07bul"), "R7.control", "place"),
-    ("incidents", _set("country_code", "XX"), "R9.country-code", "country_code"),
-    ("org_relationships", _set("contested", "false"), "R11.contested", "contested"),
-    ("conflicts", _set("field", "killed_low"), "R10.conflict-evidence", "field"),
+    ("citations", _set("person_id", "per-ahmad"), "exactly-one-reference", None),
+    ("aliases", _set("organization_id", ""), "exactly-one-reference", None),
+    ("incidents", _set("date_end", "2011-05-04"), "dates-ordered", "date_start"),
+    (
+        "incidents",
+        _set("date_precision", "month"),
+        "date-precision-matches-bounds",
+        "date_precision",
+    ),
+    ("organizations", _set("founded_end", "1998-12-30", 1), "date-precision-matches-bounds", None),
+    ("memberships", _set("date_start", "2010-01-01"), "date-precision-matches-bounds", None),
+    ("incidents", _set("killed_best", "5"), "counts-ordered", "killed_best"),
+    ("incidents", _set("casualty_basis", ""), "casualty-basis-with-counts", "casualty_basis"),
+    ("incidents", _set("place", "Kabul "), "no-edge-space", "place"),
+    ("incidents", _set("place", "=HYPERLINK(1)"), "no-formula-start", "place"),
+    ("incidents", _set("place", "Ka\u0301bul"), "text-nfc-normalized", "place"),
+    ("incidents", _set("place", "Ka\x07bul"), "no-control-characters", "place"),
+    ("incidents", _set("country_code", "XX"), "country-code-iso3166", "country_code"),
+    ("org_relationships", _set("contested", "false"), "contested-matches-disputes", "contested"),
+    ("conflicts", _set("field", "killed_low"), "conflict-has-versions", "field"),
 ]
 
 
@@ -91,7 +96,7 @@ ROW_CASES = [
 def test_row_problem_is_found_and_located(fixture_package, table, mutate, rule, column):
     root, sources = fixture_package
     _rewrite(root, table, mutate)
-    found = [p for p in _problems(root, sources) if p.rule == rule]
+    found = [p for p in _problems(root, sources) if p.check == rule]
     assert found, f"no {rule} problem"
     p = found[0]
     assert p.file.startswith("data/") and p.row is not None and p.row >= 2
@@ -104,14 +109,14 @@ def test_row_problem_is_found_and_located(fixture_package, table, mutate, rule, 
 def test_duplicate_primary_key_names_the_second_row(fixture_package):
     root, _ = fixture_package
     _rewrite(root, "organizations", lambda rows: rows.append(dict(rows[1])))
-    found = [p for p in _problems(root) if p.rule == "primary-key"]
+    found = [p for p in _problems(root) if p.check == "primary-key"]
     assert [(p.file, p.row) for p in found] == [("data/organizations.csv", 4)]
 
 
 def test_unsorted_rows_are_reported(fixture_package):
     root, _ = fixture_package
     _rewrite(root, "organizations", lambda rows: rows.reverse())
-    found = [p for p in _problems(root) if p.rule == "R8.sorted"]
+    found = [p for p in _problems(root) if p.check == "rows-sorted-by-key"]
     assert [p.row for p in found] == [3]
 
 
@@ -119,7 +124,7 @@ def test_uncited_row_is_reported(fixture_package):
     root, _ = fixture_package
     _rewrite(root, "citations", lambda rows: rows.remove(next(r for r in rows if r.get(
         "person_id"))))  # fmt: skip
-    found = [p for p in _problems(root) if p.rule == "R1.cited"]
+    found = [p for p in _problems(root) if p.check == "every-record-cited"]
     assert [(p.file, p.value) for p in found] == [("data/people.csv", "per-ahmad")]
 
 
@@ -140,7 +145,7 @@ def test_alias_naming_two_entities_must_be_ambiguous(fixture_package):
              *FIXTURE_ROWS["citations"][2:]],
         ).encode()
     )  # fmt: skip
-    found = [p for p in _problems(root) if p.rule == "R6.alias-ambiguous"]
+    found = [p for p in _problems(root) if p.check == "alias-names-one-entity"]
     assert len(found) == 2
 
     def add_clash_marked(rows):
@@ -149,7 +154,7 @@ def test_alias_naming_two_entities_must_be_ambiguous(fixture_package):
             r["ambiguous"] = "true"
 
     _rewrite(root, "aliases", add_clash_marked)
-    assert not [p for p in _problems(root) if p.rule == "R6.alias-ambiguous"]
+    assert not [p for p in _problems(root) if p.check == "alias-names-one-entity"]
 
 
 BYTE_CASES = [
@@ -170,7 +175,7 @@ def test_file_level_problem_is_found_and_located(fixture_package, mutate, rule, 
     root, _ = fixture_package
     path = root / "data" / "incidents.csv"
     path.write_bytes(mutate(path.read_bytes()))
-    found = [p for p in _problems(root) if p.rule == rule]
+    found = [p for p in _problems(root) if p.check == rule]
     assert found, f"no {rule} problem"
     assert (found[0].file, found[0].row) == ("data/incidents.csv", line)
 
@@ -181,10 +186,10 @@ def test_line_numbers_count_blank_rows(fixture_package):
     lines = path.read_bytes().split(b"\n")
     path.write_bytes(b"\n".join([lines[0], b"", *lines[1:]]))
     problems = _problems(root)
-    assert [(p.rule, p.row) for p in problems] == [("blank-row", 2)]
+    assert [(p.check, p.row) for p in problems] == [("blank-row", 2)]
     text = path.read_bytes().replace(b"militant_group", b"militant_grp")
     path.write_bytes(text)
-    enum = [p for p in _problems(root) if p.rule == "enum"]
+    enum = [p for p in _problems(root) if p.check == "enum"]
     assert [p.row for p in enum] == [4]
 
 
@@ -200,18 +205,18 @@ def test_problem_log_limits_per_table_and_counts_the_rest():
 def test_provenance_finds_a_missing_excerpt_and_a_tampered_text(fixture_package):
     root, sources = fixture_package
     _rewrite(root, "citations", _set("excerpt", "words that the source never wrote", 0))
-    found = [p for p in _problems(root, sources) if p.rule == "R3.excerpt"]
+    found = [p for p in _problems(root, sources) if p.check == "excerpt-verbatim"]
     assert [(p.file, p.row, p.column) for p in found] == [("data/citations.csv", 2, "excerpt")]
     _rewrite(root, "citations", _set("line", "3", 0))
-    assert [p.rule for p in _problems(root, sources)] == ["R3.excerpt"]
+    assert [p.check for p in _problems(root, sources)] == ["excerpt-verbatim"]
     _rewrite(root, "citations", _set("line", "9", 0))
-    assert [p.rule for p in _problems(root, sources)] == ["R3.line"]
+    assert [p.check for p in _problems(root, sources)] == ["excerpt-line-exists"]
     _rewrite(root, "citations", lambda rows: None)
     text = next(sources.iterdir())
     text.write_bytes(text.read_bytes().replace(b"Kabul", b"Kandahar"))
     found = _problems(root, sources)
-    assert [(p.file, p.rule, p.column) for p in found] == [
-        ("data/sources.csv", "R3.archive-hash", "archived_sha256")
+    assert [(p.file, p.check, p.column) for p in found] == [
+        ("data/sources.csv", "archived-text-hash", "archived_sha256")
     ]
 
 
@@ -219,7 +224,7 @@ def test_excerpt_white_space_is_normalized(fixture_package):
     root, sources = fixture_package
     # the archived line has "a   post"; the excerpt "a post" matches after normalization
     assert any("a post" in r["excerpt"] for r in FIXTURE_ROWS["citations"])
-    assert check_package(root, sources).ok
+    assert check_repository(root, sources).ok
     assert INC
 
 
@@ -228,14 +233,14 @@ def test_own_words_rule_flags_a_summary_that_copies_the_source(fixture_package):
     text is reported with its place; the same facts in other words pass."""
     from conftest import SOURCE_TEXT
 
-    from ca_militancy.provenance import COPIED_WORDS
+    from ca_militancy.build.provenance import COPIED_WORDS
 
     root, sources = fixture_package
     words = SOURCE_TEXT.split()
     copied = " ".join(words[:COPIED_WORDS])
     _rewrite(root, "incidents", _set("summary", f"In short: {copied}."))
-    found = [p for p in _problems(root, sources) if p.rule == "R12.own-words"]
+    found = [p for p in _problems(root, sources) if p.check == "own-words"]
     assert [(p.file, p.row, p.column) for p in found] == [("data/incidents.csv", 2, "summary")]
     shorter = " ".join(words[: COPIED_WORDS - 1])
     _rewrite(root, "incidents", _set("summary", f"In short: {shorter}."))
-    assert not [p for p in _problems(root, sources) if p.rule == "R12.own-words"]
+    assert not [p for p in _problems(root, sources) if p.check == "own-words"]

@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 from test_loader_fixture import ROWS, make_dataset
 
-from ca_militancy.cite import NotCitedError, cited_tables, format_partial_date
-from ca_militancy.loader import UnknownIdError, UnknownTableError
+from ca_militancy.core.catalog import catalog
+from ca_militancy.reader.cite import NotCitedError, cited_tables, format_partial_date
+from ca_militancy.reader.loader import UnknownIdError, UnknownTableError
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,9 @@ def test_cite_errors_say_what_is_wrong(ds):
 
 
 def test_every_entity_and_tie_table_is_citable():
-    assert {"organizations", "people", "incidents", "sources", "aliases"} <= set(cited_tables())
+    assert {"organizations", "people", "incidents", "sources", "aliases"} <= set(
+        cited_tables(catalog())
+    )
 
 
 @pytest.mark.parametrize(

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from test_loader_fixture import ROWS, make_dataset
 
-from ca_militancy import schemas as sch
 from ca_militancy.__about__ import __version__
-from ca_militancy.cli import EXIT_MISSING_EXTRA, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, main
+from ca_militancy.core.catalog import catalog
+from ca_militancy.reader.cli import EXIT_MISSING_EXTRA, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, main
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 JAK = "org-jund-al-khilafah"
@@ -42,7 +42,7 @@ def run(ds, capsys):
 def test_tables(run):
     code, out, _ = run("tables")
     assert code == EXIT_OK
-    for name in sch.table_names():
+    for name in catalog().names:
         assert name in out
     code, out, _ = run("tables", "--json")
     rows = {r["table"]: r["rows"] for r in json.loads(out)}
@@ -108,10 +108,10 @@ def test_export_round_trips(run, ds, tmp_path, fmt):
     code, out, _ = run("export", "--format", fmt, "--out", str(tmp_path), "--json")
     assert code == EXIT_OK
     paths = [Path(p) for p in json.loads(out)]
-    assert sorted(p.stem for p in paths) == sch.table_names()
+    assert sorted(p.stem for p in paths) == catalog().names
     inc = tmp_path / f"incidents.{fmt}"
     back = pd.read_csv(inc, keep_default_na=False) if fmt == "csv" else pd.read_parquet(inc)
-    assert list(back.columns) == sch.field_names("incidents")
+    assert list(back.columns) == catalog()["incidents"].field_names
     assert len(back) == len(ROWS["incidents"])
     if fmt == "csv":
         text = inc.read_text(encoding="utf-8")
@@ -123,7 +123,7 @@ def test_export_xlsx(run, tmp_path):
     code, out, _ = run("export", "--format", "xlsx", "--out", str(tmp_path))
     assert code == EXIT_OK
     sheets = pd.read_excel(out.strip(), sheet_name=None)
-    assert sorted(sheets) == sch.table_names()
+    assert sorted(sheets) == catalog().names
     assert len(sheets["people"]) == len(ROWS["people"])
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from conftest import FIXTURE_ROWS, REPO, csv_text, write_fixture_package
 
-from ca_militancy import diff
+from ca_militancy.build import diff
 
 
 def _release(root: Path, rows: dict[str, list[dict[str, str]]]) -> Path:

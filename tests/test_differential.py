@@ -19,9 +19,9 @@ import pytest
 from conftest import REPO, write_fixture_package
 from test_faults import FAULTS
 
-from ca_militancy import schemas
-from ca_militancy.checks import check_package
-from ca_militancy.provenance import sources_dir_from_env
+from ca_militancy.build.checks import check_repository
+from ca_militancy.build.provenance import sources_dir_from_env
+from ca_militancy.core.catalog import catalog
 
 frictionless = pytest.importorskip("frictionless", reason="the reference validator is needed")
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -48,12 +48,12 @@ def frictionless_failing(root: Path) -> tuple[bool, set[str]]:
 
 
 def project_failing(root: Path, sources: Path | None) -> tuple[bool, set[str]]:
-    result = check_package(root, sources)
+    result = check_repository(root, sources)
     return result.ok, {t for t, n in result.log.counts.items() if n}
 
 
 def referenced(table: str) -> set[str]:
-    return {ref for _, ref, _ in schemas.foreign_keys(table)}
+    return {ref for _, ref, _ in catalog()[table].foreign_keys}
 
 
 def _table_of(place: str) -> str:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import copy_repo
 
-from ca_militancy import pipeline
-from ca_militancy.provenance import ENV
+from ca_militancy.build import pipeline
+from ca_militancy.build.provenance import ENV
 
 
 @pytest.fixture(scope="module")
@@ -99,10 +99,10 @@ FAULTS = {
                       "encoding"),
     "blank row": (_whole("people", lambda b: b + b"\n"), "data/people.csv:3", "blank-row"),
     "formula-like cell": (_replace("people", b"A member.", b"=1+1"), "data/people.csv:2",
-                          "R7.formula"),
+                          "no-formula-start"),
     "excerpt not in source": (_replace("citations", b"Ahmad is a member of", b"Ahmad leads"),
-                              "data/citations.csv:", "R3.excerpt"),
-    "tampered archived text": (_tamper, "data/sources.csv:2", "R3.archive-hash"),
+                              "data/citations.csv:", "excerpt-verbatim"),
+    "tampered archived text": (_tamper, "data/sources.csv:2", "archived-text-hash"),
 }  # fmt: skip
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from test_loader_fixture import ROWS, write_fixture, zip_dir
 
-from ca_militancy.fetch import (
+from ca_militancy.reader.fetch import (
     BASE_URL_ENV,
     CACHE_ENV,
     ChecksumError,
@@ -28,7 +28,7 @@ from ca_militancy.fetch import (
 )
 
 # `ca_militancy.fetch` is the function; the module is reached through importlib.
-fetch_module = importlib.import_module("ca_militancy.fetch")
+fetch_module = importlib.import_module("ca_militancy.reader.fetch")
 VERSION = "0.9.0"
 FILE = f"ca-militancy-{VERSION}.zip"
 

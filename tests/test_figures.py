@@ -12,7 +12,8 @@ import pyarrow as pa
 import pytest
 from matplotlib.patches import FancyArrowPatch
 
-from ca_militancy import figures, schemas
+from ca_militancy.build import figures
+from ca_militancy.core.catalog import catalog
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_sqlite_edition import SAMPLE_ROWS, sample_tables
@@ -22,7 +23,7 @@ TIE_TYPES = ["subunit_of", "splinter_of", "allied_with", "rival_of", "backed_by"
 
 
 def _table(name: str, rows: list[dict]) -> pa.Table:
-    schema = schemas.arrow_schema(name)
+    schema = catalog()[name].arrow_schema()
     return pa.table(
         {f.name: pa.array([r.get(f.name) for r in rows], type=f.type) for f in schema},
         schema=schema,

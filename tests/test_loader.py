@@ -12,9 +12,9 @@ import pytest
 from test_loader_fixture import ROWS, make_dataset
 
 import ca_militancy
-from ca_militancy import loader
-from ca_militancy import schemas as sch
 from ca_militancy.__about__ import __version__
+from ca_militancy.core.catalog import catalog, constraint
+from ca_militancy.reader import loader
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -30,21 +30,22 @@ def test_version_is_the_dataset_version():
 
 def test_tables_lists_every_schema_with_row_counts_and_descriptions(ds):
     df = ds.tables()
-    assert list(df["table"]) == sch.table_names()
+    assert list(df["table"]) == catalog().names
     counts = dict(zip(df["table"], df["rows"], strict=True))
-    for name in sch.table_names():
+    for name in catalog().names:
         assert counts[name] == len(ROWS.get(name, []))
         assert (
-            df.set_index("table").loc[name, "description"] == sch.load_schema(name)["description"]
+            df.set_index("table").loc[name, "description"]
+            == catalog()[name].descriptor["description"]
         )
 
 
-@pytest.mark.parametrize("name", sch.table_names())
+@pytest.mark.parametrize("name", catalog().names)
 def test_load_types_every_column_from_the_schema(ds, name):
     df = ds.load(name)
-    assert list(df.columns) == sch.field_names(name)
-    for field in sch.fields(name):
-        col, enum = df[field["name"]], sch.constraint(field, "enum")
+    assert list(df.columns) == catalog()[name].field_names
+    for field in catalog()[name].fields:
+        col, enum = df[field["name"]], constraint(field, "enum")
         if enum:
             assert isinstance(col.dtype, pd.CategoricalDtype)
             assert list(col.cat.categories) == enum, "categories are the schema's full enum list"
@@ -73,7 +74,7 @@ def test_load_returns_a_fresh_copy(ds):
 
 
 def test_load_all_gives_every_table(ds):
-    assert sorted(ds.load_all()) == sch.table_names()
+    assert sorted(ds.load_all()) == catalog().names
 
 
 def test_unknown_table_names_the_known_tables(ds):
@@ -91,18 +92,18 @@ def test_unknown_id_names_the_closest_ids(ds):
 
 def test_schema_is_a_data_dictionary(ds):
     df = ds.schema("aliases")
-    assert list(df["field"]) == sch.field_names("aliases")
+    assert list(df["field"]) == catalog()["aliases"].field_names
     by = df.set_index("field")
-    pk = sch.primary_key("aliases")[0]
+    pk = catalog()["aliases"].primary_key[0]
     assert by.loc[pk, "primary_key"] and by.loc[pk, "required"]
-    for col, ref, ref_col in sch.foreign_keys("aliases"):
+    for col, ref, ref_col in catalog()["aliases"].foreign_keys:
         assert by.loc[col, "foreign_key"] == f"{ref}.{ref_col}"
-    for field in sch.fields("aliases"):
+    for field in catalog()["aliases"].fields:
         assert by.loc[field["name"], "description"] == field.get("description", "")
-        if sch.constraint(field, "enum"):
-            assert by.loc[field["name"], "enum"] == sch.constraint(field, "enum")
+        if constraint(field, "enum"):
+            assert by.loc[field["name"], "enum"] == constraint(field, "enum")
             assert by.loc[field["name"], "dtype"] == "category"
-    assert df.attrs["description"] == sch.load_schema("aliases")["description"]
+    assert df.attrs["description"] == catalog()["aliases"].descriptor["description"]
 
 
 def test_data_directory_is_injectable_by_environment(ds, monkeypatch):
@@ -162,14 +163,14 @@ def test_import_is_light():
 
 
 def test_api_functions_survive_importing_their_modules():
-    """`ca_militancy.lookup`/`cite`/`fetch` stay functions after the submodules of the same
-    names are imported (Python would otherwise replace them by the modules)."""
-    import ca_militancy.cite
-    import ca_militancy.fetch
-    import ca_militancy.lookup
+    """`ca_militancy.lookup`/`cite`/`fetch` stay functions after the reader's modules of the
+    same names are imported."""
+    import ca_militancy.reader.cite
+    import ca_militancy.reader.fetch
+    import ca_militancy.reader.lookup
 
     for name in ("lookup", "cite", "fetch"):
         assert callable(getattr(ca_militancy, name)), name
-    from ca_militancy.lookup import normalize
+    from ca_militancy.reader.lookup import normalize
 
     assert normalize("Al-Qaeda") == "qaeda"

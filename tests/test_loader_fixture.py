@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ca_militancy import schemas as sch
+from ca_militancy.core.catalog import catalog, schema_dir
 
 FIXTURE_VERSION = "9.9.9"
 D = dt.date
@@ -198,7 +198,7 @@ ROWS: dict[str, list[dict[str, Any]]] = {
 
 
 def table_of(name: str, rows: list[dict[str, Any]]) -> pa.Table:
-    schema = sch.arrow_schema(name)
+    schema = catalog()[name].arrow_schema()
     full = [{f: row.get(f) for f in schema.names} for row in rows]
     return pa.Table.from_pylist(full, schema=schema)
 
@@ -206,9 +206,9 @@ def table_of(name: str, rows: list[dict[str, Any]]) -> pa.Table:
 def write_fixture(root: Path, version: str = FIXTURE_VERSION) -> Path:
     """Write schemas/, parquet/<table>.parquet and datapackage.json under `root`."""
     (root / "parquet").mkdir(parents=True, exist_ok=True)
-    shutil.copytree(sch.schema_dir(), root / "schemas", dirs_exist_ok=True)
+    shutil.copytree(schema_dir(), root / "schemas", dirs_exist_ok=True)
     resources = []
-    for name in sch.table_names():
+    for name in catalog().names:
         pq.write_table(table_of(name, ROWS.get(name, [])), root / "parquet" / f"{name}.parquet")
         resources.append({"name": name, "path": f"parquet/{name}.parquet", "format": "parquet"})
     descriptor = {"name": "ca-militancy", "version": version, "resources": resources}
@@ -226,6 +226,6 @@ def zip_dir(src: Path, dest: Path, prefix: str = "") -> Path:
 
 def make_dataset(tmp_path_factory: pytest.TempPathFactory):
     """A Dataset on a freshly written fixture directory (each test module makes its own)."""
-    from ca_militancy.loader import Dataset
+    from ca_militancy.reader.loader import Dataset
 
     return Dataset(write_fixture(tmp_path_factory.mktemp("data")))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from test_loader_fixture import make_dataset
 
-from ca_militancy.lookup import RESULT_COLUMNS, normalize, skeleton
+from ca_militancy.reader.lookup import RESULT_COLUMNS, normalize, skeleton
 
 JAK, KUSAYNOV = "org-jund-al-khilafah", "per-rawil-kusaynov"
 

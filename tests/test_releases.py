@@ -9,7 +9,7 @@ import json
 import pytest
 from conftest import REPO
 
-from ca_militancy import diff
+from ca_militancy.build import diff
 
 MANIFESTS = sorted((REPO / "releases").glob("*.json"))
 

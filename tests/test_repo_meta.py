@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ca_militancy import schemas
+from ca_militancy.core.catalog import catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -216,7 +216,7 @@ def test_readme_describes_every_table():
     assert diagram and diagram[1].lstrip().startswith("erDiagram")
     in_diagram = set(re.findall(r"\b[a-z_]+\b", diagram[1]))
     listed = set(re.findall(r"^\| `([a-z_]+)` \|", readme, re.M))
-    tables = set(schemas.table_names(ROOT))
+    tables = set(catalog(ROOT).names)
     assert tables - listed == set(), "tables missing from the README's table list"
     assert listed - tables == set(), "the README lists tables that have no schema"
     assert tables - in_diagram == set(), "tables missing from the README's diagram"
@@ -264,9 +264,9 @@ def test_readme_example_ids_exist_in_the_data():
     """An id shown in a README example must name a record (ids are derived from each table's
     primary-key pattern, so a renamed record makes this fail instead of a user's command)."""
     prefixes = {}
-    for table in schemas.table_names(ROOT):
-        (key,) = schemas.primary_key(table, ROOT)
-        field = next(f for f in schemas.fields(table, ROOT) if f["name"] == key)
+    for table in catalog(ROOT).names:
+        (key,) = catalog(ROOT)[table].primary_key
+        field = next(f for f in catalog(ROOT)[table].fields if f["name"] == key)
         prefix = re.match(r"\^([a-z]+-)", field["constraints"]["pattern"])[1]
         prefixes[prefix] = (table, key)
     code = "\n".join(re.findall(r"```[a-z]*\n(.*?)```", README.read_text(encoding="utf-8"), re.S))

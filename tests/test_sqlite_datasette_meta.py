@@ -10,15 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from ca_militancy import schemas
-from ca_militancy.datasette_meta import (
-    CANNED_QUERIES,
-    SERVED_NAME,
-    make_datasette,
-    metadata,
-    write_metadata,
-)
-from ca_militancy.sqlite_edition import write_sqlite
+from ca_militancy.build.sqlite_edition import write_sqlite
+from ca_militancy.core.catalog import catalog
+from ca_militancy.core.edition import CANNED_QUERIES, SERVED_NAME, metadata, write_metadata
+from ca_militancy.reader.browse import make_datasette
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_sqlite_edition import sample_tables
@@ -31,22 +26,22 @@ DB = SERVED_NAME
 
 
 def test_metadata_describes_every_table_and_column_from_the_schemas():
-    meta = metadata(VERSION)
+    meta = metadata(catalog(), VERSION)
     assert meta["license"] == "CC-BY-4.0"
     tables = meta["databases"][DB_NAME]["tables"]
-    for name in schemas.table_names():
-        schema = schemas.load_schema(name)
+    for name in catalog().names:
+        schema = catalog()[name].descriptor
         assert tables[name]["title"] == schema["title"]
         assert tables[name]["description"] == schema["description"]
-        assert list(tables[name]["columns"]) == schemas.field_names(name)
-        for field in schemas.fields(name):
+        assert list(tables[name]["columns"]) == catalog()[name].field_names
+        for field in catalog()[name].fields:
             assert tables[name]["columns"][field["name"]].startswith(field["description"])
 
 
 def test_metadata_file_is_json_and_reproducible(tmp_path):
     a, b = tmp_path / "a.json", tmp_path / "b.json"
-    write_metadata(a, VERSION)
-    write_metadata(b, VERSION)
+    write_metadata(a, catalog(), VERSION)
+    write_metadata(b, catalog(), VERSION)
     assert a.read_bytes() == b.read_bytes()
     assert json.loads(a.read_text(encoding="utf-8"))["databases"][DB_NAME]["queries"]
 
@@ -63,7 +58,7 @@ def _get_all(path: Path, urls: list[str]) -> list:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("ds") / f"{DB_NAME}.sqlite"
-    write_sqlite(sample_tables(), path, VERSION)
+    write_sqlite(catalog(), sample_tables(), path, VERSION)
     return path
 
 

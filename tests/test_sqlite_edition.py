@@ -16,8 +16,8 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from ca_militancy import schemas
-from ca_militancy.sqlite_edition import NAME_SEARCH, write_sqlite
+from ca_militancy.build.sqlite_edition import NAME_SEARCH, write_sqlite
+from ca_militancy.core.catalog import catalog
 
 D = dt.date
 
@@ -232,10 +232,10 @@ SAMPLE_ROWS: dict[str, list[dict]] = {
 def sample_tables(with_tables: set[str] | None = None) -> dict[str, pa.Table]:
     """Typed Arrow tables (schemas from ca_militancy.schemas) of the sample rows."""
     out = {}
-    for name in schemas.table_names():
+    for name in catalog().names:
         if with_tables is not None and name not in with_tables:
             continue
-        schema = schemas.arrow_schema(name)
+        schema = catalog()[name].arrow_schema()
         rows = SAMPLE_ROWS.get(name, [])
         cols = {f.name: pa.array([r.get(f.name) for r in rows], type=f.type) for f in schema}
         out[name] = pa.table(cols, schema=schema)
@@ -245,7 +245,7 @@ def sample_tables(with_tables: set[str] | None = None) -> dict[str, pa.Table]:
 @pytest.fixture(scope="module")
 def db_path(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("sqlite") / "ca-militancy-0.0.0.sqlite"
-    write_sqlite(sample_tables(), path, "0.0.0")
+    write_sqlite(catalog(), sample_tables(), path, "0.0.0")
     return path
 
 
@@ -255,25 +255,25 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 def test_every_table_has_its_schema_columns_and_primary_key(db_path):
     with _connect(db_path) as con:
-        for name in schemas.table_names():
+        for name in catalog().names:
             info = con.execute(f"PRAGMA table_info([{name}])").fetchall()
-            assert [c[1] for c in info] == schemas.field_names(name), name
+            assert [c[1] for c in info] == catalog()[name].field_names, name
             pk = [c[1] for c in sorted(info, key=lambda c: c[5]) if c[5]]
-            assert pk == schemas.primary_key(name), name
+            assert pk == catalog()[name].primary_key, name
 
 
 def test_foreign_keys_are_declared_indexed_and_hold(db_path):
     with _connect(db_path) as con:
-        for name in schemas.table_names():
+        for name in catalog().names:
             declared = {
                 (r[3], r[2], r[4]) for r in con.execute(f"PRAGMA foreign_key_list([{name}])")
             }
-            assert declared == set(schemas.foreign_keys(name)), name
+            assert declared == set(catalog()[name].foreign_keys), name
             indexed = {
                 con.execute(f"PRAGMA index_info([{ix[1]}])").fetchone()[2]
                 for ix in con.execute(f"PRAGMA index_list([{name}])")
             }
-            missing = {c for c, _, _ in schemas.foreign_keys(name)} - indexed
+            missing = {c for c, _, _ in catalog()[name].foreign_keys} - indexed
             assert not missing, f"{name}: foreign-key columns without index: {missing}"
         assert con.execute("PRAGMA foreign_key_check").fetchall() == []
 
@@ -363,7 +363,7 @@ def test_same_tables_give_byte_identical_files(tmp_path):
     digests = []
     for n in range(2):
         path = tmp_path / f"run{n}" / "ca.sqlite"
-        write_sqlite(sample_tables(), path, "0.0.0")
+        write_sqlite(catalog(), sample_tables(), path, "0.0.0")
         digests.append(hashlib.sha256(path.read_bytes()).hexdigest())
     assert digests[0] == digests[1]
 
@@ -371,7 +371,7 @@ def test_same_tables_give_byte_identical_files(tmp_path):
 def test_partial_build_without_some_tables_still_writes_a_file(tmp_path):
     """While data/ is curated some tables may be missing: keys to them are left out."""
     path = tmp_path / "partial.sqlite"
-    write_sqlite(sample_tables({"organizations", "aliases"}), path, "0.0.0")
+    write_sqlite(catalog(), sample_tables({"organizations", "aliases"}), path, "0.0.0")
     with _connect(path) as con:
         assert con.execute("SELECT count(*) FROM organizations").fetchone()[0] > 0
         assert {r[2] for r in con.execute("PRAGMA foreign_key_list(aliases)")} == {"organizations"}
@@ -382,5 +382,5 @@ def test_missing_schema_column_is_refused_and_leaves_no_file(tmp_path):
     tables["organizations"] = tables["organizations"].drop_columns(["description"])
     path = tmp_path / "bad.sqlite"
     with pytest.raises(ValueError, match="description"):
-        write_sqlite(tables, path, "0.0.0")
+        write_sqlite(catalog(), tables, path, "0.0.0")
     assert not path.exists()

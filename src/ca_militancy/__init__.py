@@ -7,14 +7,17 @@
     >>> cam.cite("organizations", "org-...")  # the excerpts and sources behind a record
     >>> cam.fetch("1.0.0").load("incidents")  # another released version, hash-verified
 
+The package has two wings and a core: ``ca_militancy.reader`` is what users import (load,
+lookup, cite, fetch, browse, the ``ca-militancy`` command); ``ca_militancy.build`` is what
+maintainers run to make a release; ``ca_militancy.core`` holds what both use (the Table Schemas
+as a catalog, the strict CSV reader, hashing). The reader never imports the build.
+
 Why the lazy attributes: `import ca_militancy` must stay cheap (no pandas, pyarrow or
 frictionless at import time); the API functions are imported from their modules on first use.
 """
 
 from __future__ import annotations
 
-import sys
-import types
 from importlib import import_module
 
 from ca_militancy.__about__ import __version__
@@ -23,36 +26,40 @@ TYPE_CHECKING = False  # not `from typing import ...`: importing typing costs mo
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time these come from __getattr__
     from typing import Any
 
-    from ca_militancy.cite import NotCitedError
-    from ca_militancy.fetch import ChecksumError, FetchError, UnsafeArchiveError, fetch
-    from ca_militancy.loader import (
+    from ca_militancy.reader.api import cite, load, load_all, lookup, schema, tables
+    from ca_militancy.reader.browse import sqlite_path
+    from ca_militancy.reader.errors import (
+        ChecksumError,
         DataNotFoundError,
-        Dataset,
+        FetchError,
+        NotCitedError,
         UnknownIdError,
         UnknownTableError,
-        dataset,
-        load,
-        load_all,
-        schema,
-        tables,
+        UnsafeArchiveError,
     )
+    from ca_militancy.reader.fetch import fetch
+    from ca_militancy.reader.loader import Dataset, dataset
 
+_API = "ca_militancy.reader.api"
+_ERRORS = "ca_militancy.reader.errors"
 _LAZY = {
-    "tables": "ca_militancy.loader",
-    "load": "ca_militancy.loader",
-    "load_all": "ca_militancy.loader",
-    "schema": "ca_militancy.loader",
-    "dataset": "ca_militancy.loader",
-    "Dataset": "ca_militancy.loader",
-    "DataNotFoundError": "ca_militancy.loader",
-    "UnknownTableError": "ca_militancy.loader",
-    "UnknownIdError": "ca_militancy.loader",
-    "NotCitedError": "ca_militancy.cite",
-    "fetch": "ca_militancy.fetch",
-    "FetchError": "ca_militancy.fetch",
-    "ChecksumError": "ca_militancy.fetch",
-    "UnsafeArchiveError": "ca_militancy.fetch",
-    "sqlite_path": "ca_militancy.sqlite_edition",
+    "tables": _API,
+    "load": _API,
+    "load_all": _API,
+    "schema": _API,
+    "lookup": _API,
+    "cite": _API,
+    "dataset": "ca_militancy.reader.loader",
+    "Dataset": "ca_militancy.reader.loader",
+    "fetch": "ca_militancy.reader.fetch",
+    "sqlite_path": "ca_militancy.reader.browse",
+    "DataNotFoundError": _ERRORS,
+    "UnknownTableError": _ERRORS,
+    "UnknownIdError": _ERRORS,
+    "NotCitedError": _ERRORS,
+    "FetchError": _ERRORS,
+    "ChecksumError": _ERRORS,
+    "UnsafeArchiveError": _ERRORS,
 }
 
 __all__ = [  # noqa: RUF022 - grouped: version, API, errors
@@ -75,41 +82,6 @@ __all__ = [  # noqa: RUF022 - grouped: version, API, errors
     "UnknownTableError",
     "UnsafeArchiveError",
 ]
-
-
-def lookup(text: str, **kwargs: Any) -> Any:
-    """Entities (organizations, people) matching any spelling of `text`, best first: a
-    DataFrame with entity_type, entity_id, name, matched_alias, alias_kind, ambiguous, score.
-    Options: limit=10, min_score=70, entity_type='organization'|'person'."""
-    from ca_militancy.loader import dataset
-
-    return dataset().lookup(text, **kwargs)
-
-
-def cite(table: str, record_id: str) -> Any:
-    """The citations of one record joined with their sources (excerpt, line, stance, field,
-    value_as_stated, source title and label, publisher, published date, URL)."""
-    from ca_militancy.loader import dataset
-
-    return dataset().cite(table, record_id)
-
-
-# The submodules lookup, cite and fetch share their names with API functions. Importing a
-# submodule makes Python set it as an attribute of the package, which would replace
-# `ca_militancy.lookup` (the function) by the module as soon as anything imports the module.
-# The package's module class therefore refuses that one assignment; the submodules stay
-# importable (`from ca_militancy.lookup import normalize`) through sys.modules.
-_FUNCTION_NAMES = frozenset({"lookup", "cite", "fetch"})
-
-
-class _Package(types.ModuleType):
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _FUNCTION_NAMES and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:

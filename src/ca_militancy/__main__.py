@@ -2,6 +2,6 @@
 
 import sys
 
-from ca_militancy.cli import main
+from ca_militancy.reader.cli import main
 
 sys.exit(main())

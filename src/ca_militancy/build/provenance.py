@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow.compute as pc
 
-from ca_militancy import schemas
-from ca_militancy.checks import ProblemLog, normalize_space
-from ca_militancy.descriptor import sha256_path
+from ca_militancy.core.hashing import sha256_path
+from ca_militancy.core.problems import ProblemLog
 
 if TYPE_CHECKING:
-    from ca_militancy.typed import ReadResult
+    from ca_militancy.core.catalog import Catalog
+    from ca_militancy.core.strict_csv import ReadResult
 
 ENV = "CA_MILITANCY_SOURCES"
 # Rule 12: a project-written cell sharing this many consecutive words with an archived text
@@ -34,8 +35,14 @@ def sources_dir_from_env() -> Path | None:
     return Path(value) if value else None
 
 
+def normalize_space(text: str) -> str:
+    """Collapse every run of white space to one space and strip the ends (excerpts may
+    differ from their text in white space only)."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
+
+
 def check_provenance(
-    root: Path, sources_dir: Path, reads: dict[str, ReadResult], log: ProblemLog
+    catalog: Catalog, sources_dir: Path, reads: dict[str, ReadResult], log: ProblemLog
 ) -> None:
     """Check the archived texts' hashes and every citation's excerpt and line."""
     sr, cr = reads.get("sources"), reads.get("citations")
@@ -44,7 +51,7 @@ def check_provenance(
     src_file = "data/sources.csv"
     if not sources_dir.is_dir():
         log.add(
-            "sources", src_file, None, None, str(sources_dir), "R3.archive",
+            "sources", src_file, None, None, str(sources_dir), "archived-text-present",
             f"CA_MILITANCY_SOURCES names no directory: {sources_dir}",
         )  # fmt: skip
         return
@@ -60,7 +67,7 @@ def check_provenance(
         path = sources_dir / fname if fname else None
         if path is None or not path.is_file():
             log.add(
-                "sources", src_file, int(line), "archived_file", fname, "R3.archive",
+                "sources", src_file, int(line), "archived_file", fname, "archived-text-present",
                 f"archived text not found in {sources_dir}",
             )  # fmt: skip
             continue
@@ -70,7 +77,7 @@ def check_provenance(
         if digest != row["archived_sha256"]:
             log.add(
                 "sources", src_file, int(line), "archived_sha256", row["archived_sha256"],
-                "R3.archive-hash", f"{fname} has sha256 {digest}",
+                "archived-text-hash", f"{fname} has sha256 {digest}",
             )  # fmt: skip
             continue
         if fname not in file_lines:
@@ -81,7 +88,7 @@ def check_provenance(
         except (AttributeError, ValueError):
             first, last = 1, len(texts[sid])
         bounds[sid] = (first, last)
-    check_own_words(root, texts, reads, log)
+    check_own_words(texts, reads, log)
     if cr is None or not cr.ok:
         return
     c = cr.typed.select(["source_id", "excerpt", "line"])
@@ -99,7 +106,7 @@ def check_provenance(
         lines = texts[sid]
         if not (first <= line_no <= last) or line_no > len(lines):
             log.add(
-                "citations", cit_file, int(cr.lines[i]), "line", str(line_no), "R3.line",
+                "citations", cit_file, int(cr.lines[i]), "line", str(line_no), "excerpt-line-exists",
                 f"line is outside {sid}'s lines {first}-{last}",
             )  # fmt: skip
             continue
@@ -108,7 +115,7 @@ def check_provenance(
             norm_cache[key] = normalize_space(lines[line_no - 1])
         if normalize_space(excerpt) not in norm_cache[key]:
             log.add(
-                "citations", cit_file, int(cr.lines[i]), "excerpt", excerpt, "R3.excerpt",
+                "citations", cit_file, int(cr.lines[i]), "excerpt", excerpt, "excerpt-verbatim",
                 f"not found verbatim on line {line_no} of {sid}'s archived text",
             )  # fmt: skip
 
@@ -122,7 +129,7 @@ def _ngrams(words: list[str], n: int) -> set[tuple[str, ...]]:
 
 
 def check_own_words(
-    root: Path, texts: dict[str, list[str]], reads: dict[str, ReadResult], log: ProblemLog
+    texts: dict[str, list[str]], reads: dict[str, ReadResult], log: ProblemLog
 ) -> None:
     """Rule 12: summaries, descriptions and notes (the fields marked ``x-own-words``) are in
     this project's words: none shares COPIED_WORDS consecutive words with an archived text.
@@ -138,7 +145,7 @@ def check_own_words(
     if not seen:
         return
     for name, res in reads.items():
-        cols = schemas.own_words_fields(name, root) if res.ok else []
+        cols = res.schema.own_words if res.ok else []
         for col in cols:
             values = res.typed[col].to_pylist()
             for i, value in enumerate(values):
@@ -147,8 +154,8 @@ def check_own_words(
                 hits = [g for g in _ngrams(_words(value), COPIED_WORDS) if g in seen]
                 if hits:
                     log.add(
-                        name, f"data/{name}.csv", int(res.lines[i]), col, value,
-                        "R12.own-words",
+                        name, res.schema.file, int(res.lines[i]), col, value,
+                        "own-words",
                         f"copies {COPIED_WORDS}+ consecutive words of {seen[hits[0]]}: "
                         f"\"{' '.join(hits[0])}\"; write it in the project's own words",
                     )  # fmt: skip

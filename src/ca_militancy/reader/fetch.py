@@ -11,7 +11,6 @@ download never leaves a half-written file behind. The cache lives in the user ca
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -25,10 +24,13 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from ca_militancy.__about__ import __version__
-from ca_militancy.loader import DESCRIPTOR, PACKAGED_DATA, PARQUET_DIR
+from ca_militancy.core.catalog import PACKAGED_DATA
+from ca_militancy.core.hashing import sha256_path
+from ca_militancy.reader.errors import ChecksumError, FetchError, UnsafeArchiveError
+from ca_militancy.reader.loader import DESCRIPTOR, PARQUET_DIR, dataset
 
 if TYPE_CHECKING:
-    from ca_militancy.loader import Dataset
+    from ca_militancy.reader.loader import Dataset
 
 BASE_URL_ENV = "CA_MILITANCY_BASE_URL"
 CACHE_ENV = "CA_MILITANCY_CACHE"
@@ -37,18 +39,6 @@ DEFAULT_BASE_URL = "https://github.com/ca-militancy/ca-militancy/releases/downlo
 REGISTRY_FILE = PACKAGED_DATA / "registry.json"
 MARKER = ".ca-militancy-sha256"  # written last into an extracted version: "this copy is complete"
 CHUNK = 1 << 16
-
-
-class FetchError(RuntimeError):
-    """A release could not be fetched (unknown version, network, HTTP error)."""
-
-
-class ChecksumError(FetchError):
-    """The downloaded bytes do not match the registry's sha256; nothing was kept."""
-
-
-class UnsafeArchiveError(FetchError):
-    """The zip has a member with an absolute path or '..'; nothing was extracted or kept."""
 
 
 def cache_dir() -> Path:
@@ -82,14 +72,6 @@ def url_for(version: str, file: str, base: str | None = None) -> str:
     return f"{base.rstrip('/')}/{file}"
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def unsafe_members(archive: zipfile.ZipFile) -> list[str]:
     """Members that would land outside the extraction directory: absolute paths (also
     Windows drive letters and UNC paths) or any '..' component."""
@@ -107,6 +89,8 @@ def unsafe_members(archive: zipfile.ZipFile) -> list[str]:
 
 def _download(url: str, dest: Path, timeout: float) -> str:
     """Stream `url` into `dest`, returning the sha256 of the bytes written."""
+    import hashlib  # streaming: the digest grows with each block written
+
     digest = hashlib.sha256()
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp, dest.open("wb") as out:
@@ -146,8 +130,6 @@ def fetch(
 
     Returns a `Dataset` (`.load(name)`, `.tables()`, `.lookup(text)`, `.cite(table, id)`).
     The installed version is served from the package itself, without network."""
-    from ca_militancy.loader import dataset
-
     if (
         version == __version__
         and registry is None
@@ -174,7 +156,7 @@ def fetch(
     tmp_zip: Path | None = None
     tmp_dir: Path | None = None
     try:
-        if not (archive.is_file() and sha256_of(archive) == expected):
+        if not (archive.is_file() and sha256_path(archive) == expected):
             fd, name = tempfile.mkstemp(dir=root, prefix=f".{file}.", suffix=".part")
             os.close(fd)
             tmp_zip = Path(name)

@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ca_militancy import schemas
+from ca_militancy.core.catalog import Catalog, constraint
+from ca_militancy.core.edition import LICENSE, NAME_SEARCH, RELEASE_TABLE, TITLE
 from ca_militancy.__about__ import __version__
 
 if TYPE_CHECKING:
@@ -39,20 +40,6 @@ TABLE_FTS: dict[str, list[str]] = {
     "conflicts": ["summary"],
 }
 
-# Tables whose records have names in `aliases`. Their search index also holds every alias, so
-# that a search box on the organizations page finds a group by any spelling a source used.
-# Datasette is pointed at these indexes by `fts_table` in the metadata (see datasette_meta).
-NAME_SEARCH: dict[str, str] = {
-    "organizations": "organizations_names_fts",
-    "people": "people_names_fts",
-}
-
-# Table holding the release's own facts (version, licence); Datasette shows it like any table.
-RELEASE_TABLE = "_release"
-LICENSE = "CC-BY-4.0"
-TITLE = "Central Asian militant organizations (ca-militancy)"
-
-
 # --- column types -------------------------------------------------------------------------
 
 
@@ -74,12 +61,12 @@ def _rows(table: pa.Table, batch_rows: int = 2000) -> Iterator[dict[str, Any]]:
             yield {k: _cell(v) for k, v in row.items()}
 
 
-def _creation_order(names: list[str]) -> list[str]:
+def _creation_order(catalog: Catalog, names: list[str]) -> list[str]:
     """Referenced tables first (sqlite-utils resolves a foreign key against the other table's
     columns); ties broken alphabetically so the file's layout never changes."""
     graph = graphlib.TopologicalSorter()
     for name in sorted(names):
-        deps = {ref for _, ref, _ in schemas.foreign_keys(name) if ref != name and ref in names}
+        deps = {ref for _, ref, _ in catalog[name].foreign_keys if ref != name and ref in names}
         graph.add(name, *sorted(deps))
     graph.prepare()
     order: list[str] = []
@@ -93,33 +80,33 @@ def _creation_order(names: list[str]) -> list[str]:
 # --- tables, keys, indexes ------------------------------------------------------------------
 
 
-def _create_table(db: sqlite_utils.Database, name: str, present: set[str]) -> None:
-    flds = schemas.fields(name)
+def _create_table(catalog: Catalog, db: sqlite_utils.Database, name: str, present: set[str]) -> None:
+    flds = catalog[name].fields
     db.create_table(
         name,
         {f["name"]: _sqlite_type(f) for f in flds},
-        pk=tuple(schemas.primary_key(name))
-        if len(schemas.primary_key(name)) > 1
-        else schemas.primary_key(name)[0],
-        foreign_keys=[fk for fk in schemas.foreign_keys(name) if fk[1] in present],
-        not_null={f["name"] for f in flds if schemas.constraint(f, "required", False)},
+        pk=tuple(catalog[name].primary_key)
+        if len(catalog[name].primary_key) > 1
+        else catalog[name].primary_key[0],
+        foreign_keys=[fk for fk in catalog[name].foreign_keys if fk[1] in present],
+        not_null={f["name"] for f in flds if constraint(f, "required", False)},
     )
 
 
-def _insert(db: sqlite_utils.Database, name: str, table: pa.Table) -> None:
-    names = schemas.field_names(name)
+def _insert(catalog: Catalog, db: sqlite_utils.Database, name: str, table: pa.Table) -> None:
+    names = catalog[name].field_names
     missing = [c for c in names if c not in table.column_names]
     if missing:
         raise ValueError(f"table {name!r}: columns {missing} of its schema are missing")
-    table = table.select(names).sort_by([(c, "ascending") for c in schemas.primary_key(name)])
+    table = table.select(names).sort_by([(c, "ascending") for c in catalog[name].primary_key])
     db[name].insert_all(_rows(table), batch_size=500)
 
 
-def _index_foreign_keys(db: sqlite_utils.Database, names: list[str]) -> None:
+def _index_foreign_keys(catalog: Catalog, db: sqlite_utils.Database, names: list[str]) -> None:
     """One index per foreign-key column, named <table>_<column>: joins and Datasette's
     "links from other tables" stay fast as the data grows."""
     for name in names:
-        for column, ref, _ in schemas.foreign_keys(name):
+        for column, ref, _ in catalog[name].foreign_keys:
             if ref in names:
                 db[name].create_index([column], index_name=f"idx_{name}_{column}")
 
@@ -127,32 +114,32 @@ def _index_foreign_keys(db: sqlite_utils.Database, names: list[str]) -> None:
 # --- full-text search -----------------------------------------------------------------------
 
 
-def _enable_table_fts(db: sqlite_utils.Database, names: list[str]) -> None:
+def _enable_table_fts(catalog: Catalog, db: sqlite_utils.Database, names: list[str]) -> None:
     for name, columns in TABLE_FTS.items():
         if name in names:
-            missing = set(columns) - set(schemas.field_names(name))
+            missing = set(columns) - set(catalog[name].field_names)
             if missing:
                 raise ValueError(f"full-text columns {sorted(missing)} not in schema of {name}")
             db[name].enable_fts(columns, fts_version="FTS5", tokenize=FTS_TOKENIZE)
             db[name].populate_fts(columns)
 
 
-def _alias_column(owner: str) -> str | None:
+def _alias_column(catalog: Catalog, owner: str) -> str | None:
     """The column of `aliases` that points at `owner` (from the schema's foreign keys)."""
-    for column, ref, _ in schemas.foreign_keys("aliases"):
+    for column, ref, _ in catalog["aliases"].foreign_keys:
         if ref == owner:
             return column
     return None
 
 
-def _enable_name_search(db: sqlite_utils.Database, names: list[str]) -> None:
+def _enable_name_search(catalog: Catalog, db: sqlite_utils.Database, names: list[str]) -> None:
     """An FTS5 index per named entity table whose rowid is the entity row's rowid and whose
     text is the name plus every alias: a search on the entity table by any spelling finds it."""
     for owner, fts in NAME_SEARCH.items():
         if owner not in names:
             continue
-        pk = schemas.primary_key(owner)[0]
-        alias_col = _alias_column(owner) if "aliases" in names else None
+        pk = catalog[owner].primary_key[0]
+        alias_col = _alias_column(catalog, owner) if "aliases" in names else None
         db.execute(
             f"CREATE VIRTUAL TABLE [{fts}] USING FTS5 (name, aliases, tokenize='{FTS_TOKENIZE}')"
         )
@@ -171,18 +158,18 @@ def _enable_name_search(db: sqlite_utils.Database, names: list[str]) -> None:
 # --- views ----------------------------------------------------------------------------------
 
 
-def _citation_target_union() -> str:
+def _citation_target_union(catalog: Catalog) -> str:
     """One SELECT per reference column of citations: (cited_table, record_id, citation)."""
     parts = [
         f"SELECT '{ref}' AS cited_table, c.[{column}] AS record_id, c.citation_id "
         f"FROM citations c WHERE c.[{column}] IS NOT NULL"
-        for column, ref, _ in schemas.foreign_keys("citations")
-        if column in schemas.exactly_one_of("citations")
+        for column, ref, _ in catalog["citations"].foreign_keys
+        if column in catalog["citations"].exactly_one_of
     ]
     return "\nUNION ALL\n".join(parts)
 
 
-def _views(names: set[str]) -> dict[str, str]:
+def _views(catalog: Catalog, names: set[str]) -> dict[str, str]:
     """The joins users ask for most. Each view needs certain tables; a view whose tables are
     absent is skipped (a partial build still opens)."""
     out: dict[str, tuple[set[str], str]] = {}
@@ -191,7 +178,7 @@ def _views(names: set[str]) -> dict[str, str]:
         f"""SELECT t.cited_table, t.record_id, c.citation_id, c.stance, c.field,
        c.value_as_stated, c.excerpt, c.line, c.source_id, s.title AS source_title,
        s.published_start AS source_published, s.url AS source_url
-FROM ({_citation_target_union()}) t
+FROM ({_citation_target_union(catalog)}) t
 JOIN citations c ON c.citation_id = t.citation_id
 JOIN sources s ON s.source_id = c.source_id""",
     )
@@ -306,14 +293,16 @@ FROM incidents i""",
 # --- the file -------------------------------------------------------------------------------
 
 
-def write_sqlite(tables: dict[str, pa.Table], path: Path, version: str = __version__) -> None:
+def write_sqlite(
+    catalog: Catalog, tables: dict[str, pa.Table], path: Path, version: str = __version__
+) -> None:
     """Write every table into one SQLite file at ``path``, atomically (a temporary file is
     renamed into place, so a failed build never leaves half a database)."""
     import sqlite_utils
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    unknown = sorted(set(tables) - set(schemas.table_names()))
+    unknown = sorted(set(tables) - set(catalog.names))
     if unknown:
         raise KeyError(f"no Table Schema for tables {unknown}")
     tmp = path.with_name(path.name + ".tmp")
@@ -321,16 +310,16 @@ def write_sqlite(tables: dict[str, pa.Table], path: Path, version: str = __versi
     db = sqlite_utils.Database(tmp)
     ok = False
     try:
-        names = _creation_order(list(tables))
+        names = _creation_order(catalog, list(tables))
         present: set[str] = set()
         for name in names:
             present.add(name)
-            _create_table(db, name, present | {name})
-            _insert(db, name, tables[name])
-        _index_foreign_keys(db, names)
-        _enable_table_fts(db, names)
-        _enable_name_search(db, names)
-        for view, sql in _views(set(names)).items():
+            _create_table(catalog, db, name, present | {name})
+            _insert(catalog, db, name, tables[name])
+        _index_foreign_keys(catalog, db, names)
+        _enable_table_fts(catalog, db, names)
+        _enable_name_search(catalog, db, names)
+        for view, sql in _views(catalog, set(names)).items():
             db.create_view(view, sql)
         db[RELEASE_TABLE].insert_all(
             [
@@ -349,32 +338,3 @@ def write_sqlite(tables: dict[str, pa.Table], path: Path, version: str = __versi
         if not ok:
             tmp.unlink(missing_ok=True)
     tmp.replace(path)
-
-
-# --- finding the file -----------------------------------------------------------------------
-
-# Name of the copy a wheel may ship in ca_militancy/_data (no version: the package has one).
-PACKAGED_NAME = "ca-militancy.sqlite"
-
-
-def release_file_name(version: str = __version__) -> str:
-    """The SQLite edition's name in dist/ and on a release page."""
-    return f"ca-militancy-{version}.sqlite"
-
-
-def sqlite_path(version: str = __version__) -> Path:
-    """Where the SQLite edition of this package's data version is: the copy shipped in the
-    installed package (``ca_militancy/_data/ca-militancy.sqlite``), else, in a source checkout,
-    the one the build wrote (``dist/ca-militancy-<version>.sqlite``).
-
-    Raises FileNotFoundError naming both places and how to make the file."""
-    packaged = schemas.PACKAGE_DIR / "_data" / PACKAGED_NAME
-    built = schemas.REPO_ROOT / "dist" / release_file_name(version)
-    for candidate in (packaged, built):
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(
-        f"no SQLite edition found: neither {packaged} nor {built} exists. Build it with "
-        "`python scripts/build.py` in a source checkout, or download "
-        f"{release_file_name(version)} from the release and pass its path."
-    )

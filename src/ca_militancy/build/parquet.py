@@ -18,7 +18,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ca_militancy.checks import ProblemLog
+from ca_militancy.core.problems import ProblemLog
 
 WRITER_SETTINGS = {
     "compression": "zstd",

@@ -13,9 +13,30 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ca_militancy import schemas
 from ca_militancy.__about__ import __version__
-from ca_militancy.sqlite_edition import LICENSE, NAME_SEARCH, RELEASE_TABLE, TITLE
+from ca_militancy.core.catalog import Catalog, TableSchema, constraint
+
+# Tables whose records have names in `aliases`. Their search index also holds every alias, so
+# that a search box on the organizations page finds a group by any spelling a source used.
+# Datasette is pointed at these indexes by `fts_table` in the metadata (see datasette_meta).
+NAME_SEARCH: dict[str, str] = {
+    "organizations": "organizations_names_fts",
+    "people": "people_names_fts",
+}
+
+# Table holding the release's own facts (version, licence); Datasette shows it like any table.
+RELEASE_TABLE = "_release"
+LICENSE = "CC-BY-4.0"
+TITLE = "Central Asian militant organizations (ca-militancy)"
+
+# Name of the copy a wheel may ship in ca_militancy/_data (no version: the package has one).
+PACKAGED_NAME = "ca-militancy.sqlite"
+
+
+def release_file_name(version: str = __version__) -> str:
+    """The SQLite edition's name in dist/ and on a release page."""
+    return f"ca-militancy-{version}.sqlite"
+
 
 # Name under which `serve` publishes the database (see make_datasette for why it has no dots).
 SERVED_NAME = "ca-militancy"
@@ -143,20 +164,19 @@ def database_names(version: str) -> list[str]:
 
 def _column_description(field: dict[str, Any]) -> str:
     text = field.get("description", "")
-    enum = schemas.constraint(field, "enum")
+    enum = constraint(field, "enum")
     if enum:
         text += " One of: " + ", ".join(enum) + "."
     return text.strip()
 
 
-def _table_meta(name: str) -> dict[str, Any]:
-    schema = schemas.load_schema(name)
-    names = schemas.field_names(name)
+def _table_meta(table: TableSchema) -> dict[str, Any]:
+    name, names = table.name, table.field_names
     meta: dict[str, Any] = {
-        "title": schema.get("title", name),
-        "description": schema.get("description", ""),
-        "columns": {f["name"]: _column_description(f) for f in schemas.fields(name)},
-        "sort": schemas.primary_key(name)[0],
+        "title": table.descriptor.get("title", name),
+        "description": table.description,
+        "columns": {f["name"]: _column_description(f) for f in table.fields},
+        "sort": table.primary_key[0],
     }
     label = next((c for c in LABEL_PREFERENCE if c in names), None)
     if label:
@@ -167,9 +187,9 @@ def _table_meta(name: str) -> dict[str, Any]:
     return meta
 
 
-def metadata(version: str = __version__) -> dict[str, Any]:
+def metadata(catalog: Catalog, version: str = __version__) -> dict[str, Any]:
     """The Datasette metadata as a dict (see write_metadata)."""
-    tables = {name: _table_meta(name) for name in schemas.table_names()}
+    tables = {t.name: _table_meta(t) for t in catalog}
     for view, (title, description) in VIEW_DESCRIPTIONS.items():
         tables[view] = {"title": title, "description": description}
     database = {
@@ -188,56 +208,14 @@ def metadata(version: str = __version__) -> dict[str, Any]:
     }
 
 
-def make_datasette(sqlite_path: Path, meta: dict[str, Any] | None = None) -> Any:
-    """A Datasette instance serving the SQLite edition under the name ``ca-militancy``.
-
-    Why not simply ``datasette ca-militancy-1.0.0.sqlite``: Datasette names a database after its
-    file, and Datasette 0.65 writes foreign-key links with the raw name while its router needs
-    dots tilde-encoded ("1~2E0~2E0"), so every link between rows of a file with a dotted version
-    in its name leads to a 404. Serving the file under a dot-free name avoids that."""
-    from datasette.app import Datasette
-    from datasette.database import Database
-
-    sqlite_path = Path(sqlite_path)
-    if not sqlite_path.is_file():
-        raise FileNotFoundError(f"no SQLite edition at {sqlite_path}")
-    if meta is None:
-        meta = metadata(_version_of(sqlite_path))
-    ds = Datasette([], metadata=meta)
-    ds.remove_database("_memory")
-    ds.add_database(Database(ds, path=str(sqlite_path), is_mutable=False), name=SERVED_NAME)
-    return ds
-
-
-def _version_of(sqlite_path: Path) -> str:
-    """The release version recorded in the file (falls back to the package's version)."""
-    import sqlite3
-
-    con = sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True)
-    try:
-        row = con.execute(f"SELECT value FROM [{RELEASE_TABLE}] WHERE key = 'version'").fetchone()
-    except sqlite3.Error:
-        row = None
-    finally:
-        con.close()
-    return row[0] if row else __version__
-
-
-def serve(sqlite_path: Path, host: str = "127.0.0.1", port: int = 8001) -> None:
-    """Serve the SQLite edition with its metadata until interrupted (blocking)."""
-    import uvicorn
-
-    ds = make_datasette(sqlite_path)
-    print(f"Serving {sqlite_path} at http://{host}:{port}/{SERVED_NAME} (Ctrl-C stops)", flush=True)
-    uvicorn.run(ds.app(), host=host, port=port, log_level="warning")
-
-
-def write_metadata(path: Path, version: str = __version__) -> None:
+def write_metadata(path: Path, catalog: Catalog, version: str = __version__) -> None:
     """Write Datasette's metadata.json to ``path`` (sorted keys: the same version always gives
     the same bytes)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(metadata(version), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    text = (
+        json.dumps(metadata(catalog, version), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    )
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)

@@ -21,35 +21,17 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ca_militancy import schemas as sch
+from ca_militancy.core.catalog import PACKAGED_DATA, REPO_ROOT, Catalog, catalog, constraint
+from ca_militancy.reader.errors import DataNotFoundError, UnknownIdError, UnknownTableError
 
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
 DATA_ENV = "CA_MILITANCY_DATA"
-PACKAGED_DATA = sch.PACKAGE_DIR / "_data"
 PARQUET_DIR = "parquet"
 CSV_DIR = "data"
 DESCRIPTOR = "datapackage.json"
-
-
-class DataNotFoundError(FileNotFoundError):
-    """No data directory, or no data file for a table, where one was expected."""
-
-
-class UnknownTableError(KeyError):
-    """A table name that is not in the dataset; the message lists the known tables."""
-
-    def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0])
-
-
-class UnknownIdError(KeyError):
-    """An id that is not in its table; the message names the closest ids."""
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 def default_root() -> Path:
@@ -63,7 +45,7 @@ def default_root() -> Path:
         return root.resolve()
     if (PACKAGED_DATA / PARQUET_DIR).is_dir():
         return PACKAGED_DATA
-    checkout = sch.REPO_ROOT
+    checkout = REPO_ROOT
     if (checkout / "pyproject.toml").is_file() and any((checkout / CSV_DIR).glob("*.csv")):
         return checkout
     raise DataNotFoundError(
@@ -100,7 +82,7 @@ def arrow_to_pandas(table: pa.Table, fields: list[dict[str, Any]], where: str) -
     mapper = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}.get
     df = table.to_pandas(types_mapper=mapper, date_as_object=False)
     for field in fields:
-        enum = sch.constraint(field, "enum")
+        enum = constraint(field, "enum")
         if not enum:
             continue
         col = field["name"]
@@ -138,6 +120,11 @@ class Dataset:
         return self.root if (self.root / "schemas").is_dir() else None
 
     @cached_property
+    def catalog(self) -> Catalog:
+        """The Table Schemas of this data directory (or the package's when it has none)."""
+        return catalog(self.schema_root)
+
+    @cached_property
     def descriptor(self) -> dict[str, Any]:
         path = self.root / DESCRIPTOR
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
@@ -149,7 +136,7 @@ class Dataset:
         return self.descriptor.get("version")
 
     def table_names(self) -> list[str]:
-        return sch.table_names(self.schema_root)
+        return self.catalog.names
 
     def check_table(self, name: str) -> None:
         names = self.table_names()
@@ -186,7 +173,7 @@ class Dataset:
     # ---- reading ----------------------------------------------------------------------------
 
     def arrow_schema(self, name: str) -> pa.Schema:
-        return sch.arrow_schema(name, self.schema_root)
+        return self.catalog[name].arrow_schema()
 
     def arrow(self, name: str) -> pa.Table:
         """The table as Arrow, cast to the schema's types (cached; Arrow tables are immutable)."""
@@ -216,11 +203,11 @@ class Dataset:
 
     def _read_csv(self, name: str, path: Path) -> pa.Table:
         """Curated CSV of a source checkout, through the build's strict reader (typed.py)."""
-        from ca_militancy import typed
-        from ca_militancy.checks import ProblemLog
+        from ca_militancy.core.problems import ProblemLog
+        from ca_militancy.core.strict_csv import read_typed
 
         log = ProblemLog(limit=5)
-        result = typed.read_typed(path.parent.parent, name, log)
+        result = read_typed(self.catalog[name], path.parent, log)
         if not result.ok or log.counts.get(name):
             shown = "; ".join(str(p) for p in log.problems.get(name, []))
             raise ValueError(f"{path} does not read as its Table Schema says: {shown}")
@@ -245,7 +232,7 @@ class Dataset:
     def load(self, name: str) -> pd.DataFrame:
         """One table as a typed DataFrame (a fresh copy: changing it does not change the cache)."""
         table = self.arrow(name)
-        return arrow_to_pandas(table, sch.fields(name, self.schema_root), where=name)
+        return arrow_to_pandas(table, self.catalog[name].fields, where=name)
 
     def load_all(self) -> dict[str, pd.DataFrame]:
         return {name: self.load(name) for name in self.table_names()}
@@ -256,7 +243,7 @@ class Dataset:
 
         rows = []
         for name in self.table_names():
-            schema = sch.load_schema(name, self.schema_root)
+            schema = self.catalog[name].descriptor
             rows.append(
                 {
                     "table": name,
@@ -274,13 +261,10 @@ class Dataset:
         import pandas as pd
 
         self.check_table(name)
-        schema = sch.load_schema(name, self.schema_root)
-        pk = set(sch.primary_key(name, self.schema_root))
-        fks = {
-            col: f"{ref}.{ref_col}"
-            for col, ref, ref_col in sch.foreign_keys(name, self.schema_root)
-        }
-        one_of = set(sch.exactly_one_of(name, self.schema_root))
+        schema = self.catalog[name].descriptor
+        pk = set(self.catalog[name].primary_key)
+        fks = {col: f"{ref}.{ref_col}" for col, ref, ref_col in self.catalog[name].foreign_keys}
+        one_of = set(self.catalog[name].exactly_one_of)
         arrow = self.arrow_schema(name)
         rows = []
         for field in schema["fields"]:
@@ -312,7 +296,7 @@ class Dataset:
     def record(self, name: str, record_id: str) -> pd.Series:
         """One row by its primary key; an unknown id raises with the closest ids."""
         df = self.load(name)
-        key = sch.primary_key(name, self.schema_root)[0]
+        key = self.catalog[name].primary_key[0]
         hit = df[df[key] == record_id]
         if hit.empty:
             raise UnknownIdError(self._unknown_id_message(name, key, record_id, df[key]))
@@ -324,12 +308,12 @@ class Dataset:
         return f"no {key} {record_id!r} in table {name!r}{hint}"
 
     def lookup(self, text: str, **kwargs: Any) -> pd.DataFrame:
-        from ca_militancy.lookup import lookup
+        from ca_militancy.reader.lookup import lookup
 
         return lookup(self, text, **kwargs)
 
     def cite(self, table: str, record_id: str) -> pd.DataFrame:
-        from ca_militancy.cite import cite
+        from ca_militancy.reader.cite import cite
 
         return cite(self, table, record_id)
 
@@ -349,30 +333,3 @@ def _pandas_dtype_name(arrow_type: pa.DataType, enum: list[str] | None) -> str:
     if pa.types.is_floating(arrow_type):
         return "float64"
     return "str"
-
-
-# ---- module-level API on the default dataset (re-exported lazily by ca_militancy) --------------
-
-
-def tables() -> pd.DataFrame:
-    """Table names with row counts and one-line descriptions."""
-    return dataset().tables()
-
-
-def load(name: str, version: str | None = None) -> pd.DataFrame:
-    """One table as a typed DataFrame; with `version`, from that release (see `fetch`)."""
-    if version is not None:
-        from ca_militancy.fetch import fetch
-
-        return fetch(version).load(name)
-    return dataset().load(name)
-
-
-def load_all() -> dict[str, pd.DataFrame]:
-    """Every table, by name."""
-    return dataset().load_all()
-
-
-def schema(name: str) -> pd.DataFrame:
-    """The data dictionary of a table: fields, types, constraints, descriptions."""
-    return dataset().schema(name)

@@ -19,8 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from ca_militancy import schemas
-from ca_militancy.checks import ProblemLog
+from ca_militancy.core.catalog import TableSchema
+from ca_militancy.core.problems import ProblemLog
 
 BOM = b"\xef\xbb\xbf"
 
@@ -34,11 +34,15 @@ class ReadResult:
     type are null there, and reported). ``lines[i]`` is the file line of data row ``i``
     (the header is line 1)."""
 
-    name: str
+    schema: TableSchema
     path: Path
     raw: pa.Table | None = None
     typed: pa.Table | None = None
     lines: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    @property
+    def name(self) -> str:
+        return self.schema.name
 
     @property
     def ok(self) -> bool:
@@ -102,19 +106,19 @@ def _blank_lines(data: bytes) -> np.ndarray:
     return out.astype(np.int64)
 
 
-def read_raw(root: Path, name: str, log: ProblemLog) -> ReadResult:
-    """Read ``data/<name>.csv`` as strings after the file-level checks (encoding, BOM, line
-    endings, blank rows, header). Empty cells become null; nothing else does."""
-    path = Path(root) / "data" / f"{name}.csv"
-    file = f"data/{name}.csv"
-    result = ReadResult(name=name, path=path)
+def read_raw(schema: TableSchema, data_dir: Path, log: ProblemLog) -> ReadResult:
+    """Read ``<data_dir>/<name>.csv`` as strings after the file-level checks (encoding, BOM,
+    line endings, blank rows, header). Empty cells become null; nothing else does."""
+    name, file = schema.name, schema.file
+    path = Path(data_dir) / f"{name}.csv"
+    result = ReadResult(schema=schema, path=path)
     if not path.is_file():
         log.add(name, file, None, None, None, "missing-file", "the table's CSV file is missing")
         return result
     data = _file_checks(path.read_bytes(), file, name, log)
     if data is None:
         return result
-    expected = schemas.field_names(name, root)
+    expected = schema.field_names
     end = data.find(b"\n")
     first_line = data[: end if end >= 0 else len(data)].rstrip(b"\r").decode("utf-8")
     header = next(csv.reader([first_line]), [])
@@ -209,14 +213,14 @@ NUMBER_RE = r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$"
 DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
-def to_typed(result: ReadResult, root: Path, log: ProblemLog) -> pa.Table:
+def to_typed(result: ReadResult, log: ProblemLog) -> pa.Table:
     """Convert the string table to the schema's Arrow types, reporting every cell that does
     not parse (rule ``type``). Failed cells are null in the returned table."""
     assert result.raw is not None
-    name, file, raw = result.name, f"data/{result.name}.csv", result.raw
-    arrow = schemas.arrow_schema(name, root)
+    name, file, raw = result.name, result.schema.file, result.raw
+    arrow = result.schema.arrow_schema()
     columns = []
-    for fdef, afield in zip(schemas.fields(name, root), arrow, strict=True):
+    for fdef, afield in zip(result.schema.fields, arrow, strict=True):
         col = raw[fdef["name"]]
         ftype = fdef.get("type", "string")
         if ftype == "string":
@@ -263,9 +267,9 @@ def _type_problems(log, name, file, lines, col, valid, fdef, expected: str) -> N
     )
 
 
-def read_typed(root: Path, name: str, log: ProblemLog) -> ReadResult:
+def read_typed(schema: TableSchema, data_dir: Path, log: ProblemLog) -> ReadResult:
     """Read and type one table; ``result.typed`` is None when the file could not be parsed."""
-    result = read_raw(root, name, log)
+    result = read_raw(schema, data_dir, log)
     if result.raw is not None:
-        result.typed = to_typed(result, root, log)
+        result.typed = to_typed(result, log)
     return result

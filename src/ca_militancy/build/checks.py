@@ -6,7 +6,8 @@ citations, date precision, casualty ordering, formula-like cells and the other p
 check here works on whole columns (pyarrow.compute, numpy, pandas); only the problems found
 are turned into Python objects, and at most ``limit`` of them per table.
 
-Every problem is one line: ``file:line: column=value: rule: message``.
+Every problem is one line: ``file:line: column=value: check: message``; ``CHECKS`` names and
+describes every check (``scripts/build.py --list-checks``).
 """
 
 from __future__ import annotations
@@ -22,116 +23,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ca_militancy import schemas
+from ca_militancy.build.provenance import check_provenance
+from ca_militancy.core.catalog import Catalog, schema_dir
+from ca_militancy.core.problems import DEFAULT_LIMIT, ProblemLog
+from ca_militancy.core.strict_csv import ReadResult, read_typed
 
-if TYPE_CHECKING:
-    from ca_militancy.typed import ReadResult
-
-DEFAULT_LIMIT = 50
 NO_CITATION_TABLES = ("citations", "conflicts")
 FORMULA_START = "=+-@"
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong, located precisely enough to fix it in a text editor."""
-
-    file: str
-    row: int | None  # line in the file (the header is line 1); None for the whole file
-    column: str | None
-    value: str | None
-    rule: str
-    message: str
-
-    def __str__(self) -> str:
-        place = self.file if self.row is None else f"{self.file}:{self.row}"
-        parts = [place]
-        if self.column is not None:
-            shown = "(empty)" if self.value is None else repr(self.value)[1:-1]
-            if len(shown) > 80:
-                shown = shown[:77] + "..."
-            parts.append(f"{self.column}={shown}")
-        elif self.value is not None:
-            parts.append(repr(self.value)[1:-1][:80])
-        parts += [self.rule, self.message]
-        return ": ".join(parts)
-
-
-@dataclass
-class ProblemLog:
-    """Problems grouped by table, keeping at most ``limit`` per table and counting the rest."""
-
-    limit: int = DEFAULT_LIMIT
-    problems: dict[str, list[Problem]] = field(default_factory=lambda: defaultdict(list))
-    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-
-    def room(self, table: str) -> int:
-        return max(0, self.limit - len(self.problems[table]))
-
-    def count_more(self, table: str, n: int) -> None:
-        self.counts[table] += n
-
-    def add(self, table, file, row, column, value, rule, message) -> None:
-        self.counts[table] += 1
-        if len(self.problems[table]) < self.limit:
-            self.problems[table].append(Problem(file, row, column, value, rule, message))
-
-    def add_mask(
-        self,
-        table: str,
-        file: str,
-        lines: np.ndarray,
-        mask: Any,
-        column: str | None,
-        values: Any,
-        rule: str,
-        message: str,
-    ) -> int:
-        """Report every row where ``mask`` is true; only the first few become objects."""
-        if isinstance(mask, pa.ChunkedArray | pa.Array):
-            mask = pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
-        idx = np.flatnonzero(np.asarray(mask, dtype=bool))
-        if len(idx) == 0:
-            return 0
-        self.counts[table] += len(idx)
-        keep = idx[: self.room(table)]
-        if len(keep):
-            if values is None:
-                shown = [None] * len(keep)
-            elif isinstance(values, pa.ChunkedArray | pa.Array):
-                shown = values.take(pa.array(keep)).to_pylist()
-            else:
-                shown = [values[i] for i in keep]
-            for i, v in zip(keep, shown, strict=True):
-                value = None if v is None else str(v)
-                self.problems[table].append(
-                    Problem(file, int(lines[i]), column, value, rule, message)
-                )
-        return len(idx)
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-    def __bool__(self) -> bool:
-        return self.total > 0
-
-    def all(self) -> list[Problem]:
-        return [p for t in sorted(self.problems) for p in self.problems[t]]
-
-    def report(self) -> str:
-        """Text report grouped by table, with a count of problems not shown."""
-        out = []
-        for table in sorted(self.counts):
-            n = self.counts[table]
-            if not n:
-                continue
-            out.append(f"{table}: {n} problem{'s' if n != 1 else ''}")
-            out += [f"  {p}" for p in self.problems[table]]
-            rest = n - len(self.problems[table])
-            if rest > 0:
-                out.append(f"  ... and {rest} more in {table}")
-        return "\n".join(out)
 
 
 @dataclass
@@ -148,10 +46,6 @@ class CheckResult:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def _file(name: str) -> str:
-    return f"data/{name}.csv"
 
 
 def _as_str(col: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -177,11 +71,11 @@ def key_strings(table: pa.Table, key: list[str]) -> pa.ChunkedArray:
 # --- Table Schema constraints, keys ----------------------------------------------------------
 
 
-def check_constraints(r: ReadResult, root: Path, log: ProblemLog) -> None:
+def check_constraints(r: ReadResult, log: ProblemLog) -> None:
     """required / unique / enum / pattern / minimum / maximum / minLength / maxLength."""
-    name, file, raw, typed, lines = r.name, _file(r.name), r.raw, r.typed, r.lines
-    pk = schemas.primary_key(name, root)
-    for f in schemas.fields(name, root):
+    name, file, raw, typed, lines = r.name, r.schema.file, r.raw, r.typed, r.lines
+    pk = r.schema.primary_key
+    for f in r.schema.fields:
         col_name = f["name"]
         text = raw[col_name]
         c = f.get("constraints", {})
@@ -233,10 +127,10 @@ def _duplicated(keys: pa.ChunkedArray) -> np.ndarray:
     return (s.duplicated(keep="first") & s.notna()).to_numpy()
 
 
-def check_primary_key(r: ReadResult, root: Path, log: ProblemLog) -> None:
+def check_primary_key(r: ReadResult, log: ProblemLog) -> None:
     """Primary key unique (rule ``primary-key``) and rows sorted by it (rule 8)."""
-    name, file = r.name, _file(r.name)
-    pk = schemas.primary_key(name, root)
+    name, file = r.name, r.schema.file
+    pk = r.schema.primary_key
     keys = key_strings(r.typed, pk)
     label = ",".join(pk)
     log.add_mask(
@@ -251,19 +145,19 @@ def check_primary_key(r: ReadResult, root: Path, log: ProblemLog) -> None:
         later = pc.less(flat.slice(1), flat.slice(0, n - 1))
         order = np.concatenate(([False], _np_bool(later)))
         log.add_mask(
-            name, file, r.lines, order, label, keys, "R8.sorted",
+            name, file, r.lines, order, label, keys, "rows-sorted-by-key",
             "rows must be sorted by the primary key; this one sorts before the row above it",
         )  # fmt: skip
 
 
 def check_foreign_keys(
-    r: ReadResult, root: Path, tables: dict[str, pa.Table], log: ProblemLog
+    r: ReadResult, tables: dict[str, pa.Table], log: ProblemLog
 ) -> None:
     """Every filled foreign-key cell points at an existing key (self-references included;
     empty cells are skipped, as in frictionless, which is what the nullable polymorphic
     columns rely on)."""
-    name, file = r.name, _file(r.name)
-    for col, ref_table, ref_col in schemas.foreign_keys(name, root):
+    name, file = r.name, r.schema.file
+    for col, ref_table, ref_col in ((k.column, k.table, k.ref_column) for k in r.schema.foreign_keys):
         if ref_table not in tables:
             continue  # that table's own problems are reported already
         target = _as_str(tables[ref_table][ref_col])
@@ -278,24 +172,18 @@ def check_foreign_keys(
 # --- project rules ---------------------------------------------------------------------------
 
 
-def citing_column(table: str, root: Path) -> str | None:
-    """The citations column that points at ``table`` (one of its x-exactly-one-of columns)."""
-    one_of = set(schemas.exactly_one_of("citations", root))
-    for col, ref_table, _ in schemas.foreign_keys("citations", root):
-        if ref_table == table and col in one_of:
-            return col
-    return None
 
-
-def rule1_cited(r: ReadResult, root: Path, tables: dict[str, pa.Table], log: ProblemLog) -> None:
+def every_record_cited(
+    r: ReadResult, catalog: Catalog, tables: dict[str, pa.Table], log: ProblemLog
+) -> None:
     name = r.name
     if name in NO_CITATION_TABLES or "citations" not in tables:
         return
-    col = citing_column(name, root)
-    pk = schemas.primary_key(name, root)
+    col = catalog.citing_column(name)
+    pk = r.schema.primary_key
     if col is None:
         log.add(
-            name, _file(name), None, None, None, "R1.cited",
+            name, r.schema.file, None, None, None, "every-record-cited",
             "no citations column refers to this table, so its rows cannot be cited",
         )  # fmt: skip
         return
@@ -303,44 +191,36 @@ def rule1_cited(r: ReadResult, root: Path, tables: dict[str, pa.Table], log: Pro
     keys = key_strings(r.typed, pk)
     bad = pc.invert(pc.is_in(keys, cited))
     log.add_mask(
-        name, _file(name), r.lines, bad, pk[0], keys, "R1.cited",
+        name, r.schema.file, r.lines, bad, pk[0], keys, "every-record-cited",
         f"no citation has {col} = this record",
     )  # fmt: skip
 
 
-def rule2_exactly_one(r: ReadResult, root: Path, log: ProblemLog) -> None:
-    cols = schemas.exactly_one_of(r.name, root)
+def exactly_one_reference(r: ReadResult, log: ProblemLog) -> None:
+    cols = r.schema.exactly_one_of
     if not cols:
         return
     filled = np.zeros(r.raw.num_rows, dtype=np.int64)
     for c in cols:
         filled += _np_bool(pc.is_valid(r.raw[c]))
     log.add_mask(
-        r.name, _file(r.name), r.lines, filled != 1, None, None, "R2.exactly-one-of",
+        r.name, r.schema.file, r.lines, filled != 1, None, None, "exactly-one-reference",
         f"exactly one of {', '.join(cols)} must be filled",
     )  # fmt: skip
     # the count per row is shown in the message only in aggregate; the line names the row
 
 
-def _date_groups(name: str, root: Path) -> list[str]:
-    names = set(schemas.field_names(name, root))
-    return [
-        n[: -len("_precision")]
-        for n in schemas.field_names(name, root)
-        if n.endswith("_precision") and f"{n[:-10]}_start" in names and f"{n[:-10]}_end" in names
-    ]
 
-
-def rule4_dates(r: ReadResult, root: Path, log: ProblemLog) -> None:
-    name, file, t, lines = r.name, _file(r.name), r.typed, r.lines
-    for prefix in _date_groups(name, root):
+def dates_ordered_and_precise(r: ReadResult, log: ProblemLog) -> None:
+    name, file, t, lines = r.name, r.schema.file, r.typed, r.lines
+    for prefix in r.schema.date_groups:
         start, end = t[f"{prefix}_start"], t[f"{prefix}_end"]
         prec_col = f"{prefix}_precision"
         prec = _as_str(t[prec_col])
         has_s, has_e = _np_bool(pc.is_valid(start)), _np_bool(pc.is_valid(end))
         order = _np_bool(pc.greater(start, end))
         log.add_mask(
-            name, file, lines, order, f"{prefix}_start", start, "R4.date-order",
+            name, file, lines, order, f"{prefix}_start", start, "dates-ordered",
             f"{prefix}_start is after {prefix}_end",
         )  # fmt: skip
         ys, ms, ds = (_int(pc.year(start)), _int(pc.month(start)), _int(pc.day(start)))
@@ -363,21 +243,17 @@ def rule4_dates(r: ReadResult, root: Path, log: ProblemLog) -> None:
         prec_np = np.asarray(prec.to_numpy(zero_copy_only=False), dtype=object)
         for value, (ok, message) in rules.items():
             bad = (prec_np == value) & ~ok
-            log.add_mask(name, file, lines, bad, prec_col, prec, "R4.date-precision", message)
+            log.add_mask(name, file, lines, bad, prec_col, prec, "date-precision-matches-bounds", message)
 
 
 def _int(arr: pa.ChunkedArray) -> np.ndarray:
     return pc.fill_null(arr, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def _count_groups(name: str, root: Path) -> list[str]:
-    names = schemas.field_names(name, root)
-    return [n[:-4] for n in names if n.endswith("_low") and f"{n[:-4]}_high" in names]
 
-
-def rule5_counts(r: ReadResult, root: Path, log: ProblemLog) -> None:
-    name, file, t, lines = r.name, _file(r.name), r.typed, r.lines
-    groups = _count_groups(name, root)
+def counts_ordered_with_basis(r: ReadResult, log: ProblemLog) -> None:
+    name, file, t, lines = r.name, r.schema.file, r.typed, r.lines
+    groups = r.schema.count_groups
     if not groups:
         return
     any_count = np.zeros(t.num_rows, dtype=bool)
@@ -390,7 +266,7 @@ def rule5_counts(r: ReadResult, root: Path, log: ProblemLog) -> None:
             pairs.append((low, high, f"{g}_low", f"{g}_high"))
         for a, b, an, bn in pairs:
             log.add_mask(
-                name, file, lines, pc.greater(a, b), an, a, "R5.count-order",
+                name, file, lines, pc.greater(a, b), an, a, "counts-ordered",
                 f"{an} is greater than {bn}",
             )  # fmt: skip
         for col in (low, best, high):
@@ -399,17 +275,17 @@ def rule5_counts(r: ReadResult, root: Path, log: ProblemLog) -> None:
     if "casualty_basis" in t.column_names:
         basis = _np_bool(pc.is_valid(t["casualty_basis"]))
         log.add_mask(
-            name, file, lines, any_count & ~basis, "casualty_basis", None, "R5.casualty-basis",
+            name, file, lines, any_count & ~basis, "casualty_basis", None, "casualty-basis-with-counts",
             "casualty_basis is required when a count is given",
         )  # fmt: skip
         log.add_mask(
             name, file, lines, basis & ~any_count, "casualty_basis",
-            _as_str(t["casualty_basis"]), "R5.casualty-basis",
+            _as_str(t["casualty_basis"]), "casualty-basis-with-counts",
             "casualty_basis is given but no count is",
         )  # fmt: skip
 
 
-def rule6_aliases(root: Path, reads: dict[str, ReadResult], log: ProblemLog) -> None:
+def alias_names_one_entity(catalog: Catalog, reads: dict[str, ReadResult], log: ProblemLog) -> None:
     """An alias (case-folded) names one entity only, unless every row with it is ambiguous.
     Entity names count too: an alias equal to another entity's name is ambiguous."""
     import pandas as pd
@@ -417,7 +293,7 @@ def rule6_aliases(root: Path, reads: dict[str, ReadResult], log: ProblemLog) -> 
     r = reads.get("aliases")
     if r is None or not r.ok:
         return
-    cols = schemas.exactly_one_of("aliases", root)
+    cols = catalog["aliases"].exactly_one_of
     t = r.typed.to_pandas(types_mapper=pd.ArrowDtype)
     entity = pd.Series([None] * len(t), dtype=object)
     for c in cols:
@@ -433,12 +309,12 @@ def rule6_aliases(root: Path, reads: dict[str, ReadResult], log: ProblemLog) -> 
             }
         )
     ]
-    fk_tables = {ref: col for col, ref, _ in schemas.foreign_keys("aliases", root) if col in cols}
+    fk_tables = {k.table: k.column for k in catalog["aliases"].foreign_keys if k.column in cols}
     for ref in fk_tables:
         rr = reads.get(ref)
         if rr is None or not rr.ok or "name" not in rr.typed.column_names:
             continue
-        pk = schemas.primary_key(ref, root)[0]
+        pk = catalog[ref].primary_key[0]
         frames.append(
             pd.DataFrame(
                 {
@@ -455,7 +331,7 @@ def rule6_aliases(root: Path, reads: dict[str, ReadResult], log: ProblemLog) -> 
     mask = np.zeros(len(t), dtype=bool)
     mask[bad["row"].to_numpy(dtype=np.int64)] = True
     log.add_mask(
-        "aliases", _file("aliases"), r.lines, mask, "alias", r.raw["alias"], "R6.alias-ambiguous",
+        "aliases", catalog["aliases"].file, r.lines, mask, "alias", r.raw["alias"], "alias-names-one-entity",
         "this alias also names another entity; mark every row with it ambiguous",
     )  # fmt: skip
 
@@ -466,9 +342,9 @@ _FORMULA = "^[=+\\-@]"
 # one pass that finds any of the three; the rules are told apart only where it matches
 _ANY_TEXT_PROBLEM = f"(?:{_CONTROL})|(?:{_EDGE_SPACE})|(?:{_FORMULA})"
 TEXT_RULES = (
-    (_CONTROL, "R7.control", "control character"),
-    (_EDGE_SPACE, "R7.space", "leading or trailing space"),
-    (_FORMULA, "R7.formula", "starts with =, +, - or @ (spreadsheet formula injection)"),
+    (_CONTROL, "no-control-characters", "control character"),
+    (_EDGE_SPACE, "no-edge-space", "leading or trailing space"),
+    (_FORMULA, "no-formula-start", "starts with =, +, - or @ (spreadsheet formula injection)"),
 )
 
 
@@ -495,9 +371,9 @@ def _nfc_problems(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return bad
 
 
-def rule7_text(r: ReadResult, root: Path, log: ProblemLog) -> None:
-    name, file, lines = r.name, _file(r.name), r.lines
-    for f in schemas.fields(name, root):
+def text_cells_clean(r: ReadResult, log: ProblemLog) -> None:
+    name, file, lines = r.name, r.schema.file, r.lines
+    for f in r.schema.fields:
         if f.get("type", "string") != "string":
             continue
         col = r.raw[f["name"]]
@@ -505,7 +381,7 @@ def rule7_text(r: ReadResult, root: Path, log: ProblemLog) -> None:
             continue
         distinct = _distinct(col)
         values = col if distinct is None else distinct
-        checks = [(_nfc_problems(values), "R7.nfc", "text is not NFC-normalized")]
+        checks = [(_nfc_problems(values), "text-nfc-normalized", "text is not NFC-normalized")]
         if pc.any(pc.match_substring_regex(values, _ANY_TEXT_PROBLEM)).as_py():
             checks += [
                 (_np_bool(pc.match_substring_regex(values, pattern)), rule, message)
@@ -525,13 +401,13 @@ def _country_codes() -> pa.Array:
     return pa.array(sorted(c.alpha_2 for c in pycountry.countries))
 
 
-def rule9_country(r: ReadResult, root: Path, log: ProblemLog) -> None:
-    for f in schemas.fields(r.name, root):
+def country_code_iso3166(r: ReadResult, log: ProblemLog) -> None:
+    for f in r.schema.fields:
         if f["name"] == "country_code" or f["name"].endswith("_country_code"):
             col = r.raw[f["name"]]
             bad = pc.and_(pc.is_valid(col), pc.invert(pc.is_in(col, _country_codes())))
             log.add_mask(
-                r.name, _file(r.name), r.lines, bad, f["name"], col, "R9.country-code",
+                r.name, r.schema.file, r.lines, bad, f["name"], col, "country-code-iso3166",
                 "not an ISO 3166-1 alpha-2 code",
             )  # fmt: skip
 
@@ -551,14 +427,14 @@ def _record_long(t: pa.Table, cols: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return which, rid
 
 
-def rule10_conflicts(root: Path, reads: dict[str, ReadResult], log: ProblemLog) -> None:
+def conflict_has_versions(catalog: Catalog, reads: dict[str, ReadResult], log: ProblemLog) -> None:
     import pandas as pd
 
     cr, kr = reads.get("citations"), reads.get("conflicts")
     if cr is None or kr is None or not cr.ok or not kr.ok:
         return
     ct, kt = cr.typed, kr.typed
-    cols = schemas.exactly_one_of("conflicts", root)
+    cols = catalog["conflicts"].exactly_one_of
     c_which, c_id = _record_long(ct, cols)
     cits = pd.DataFrame(
         {
@@ -580,14 +456,16 @@ def rule10_conflicts(root: Path, reads: dict[str, ReadResult], log: ProblemLog) 
     merged = conf.merge(agg, how="left", left_on=["which", "rid", "field"], right_index=True)
     ok = (merged["n_values"].fillna(0) >= 2) | merged["disputes"].fillna(False).astype(bool)
     log.add_mask(
-        "conflicts", _file("conflicts"), kr.lines, ~ok.to_numpy(), "field", kr.raw["field"],
-        "R10.conflict-evidence",
+        "conflicts", catalog["conflicts"].file, kr.lines, ~ok.to_numpy(), "field", kr.raw["field"],
+        "conflict-has-versions",
         "the record needs two citations with this field and different value_as_stated, "
         "or one with stance disputes",
     )  # fmt: skip
 
 
-def rule11_contested(root: Path, reads: dict[str, ReadResult], log: ProblemLog) -> None:
+def contested_matches_disputes(
+    catalog: Catalog, reads: dict[str, ReadResult], log: ProblemLog
+) -> None:
     cr = reads.get("citations")
     if cr is None or not cr.ok:
         return
@@ -595,82 +473,148 @@ def rule11_contested(root: Path, reads: dict[str, ReadResult], log: ProblemLog) 
     for name, r in reads.items():
         if not r.ok or "contested" not in r.typed.column_names:
             continue
-        col = citing_column(name, root)
+        col = catalog.citing_column(name)
         if col is None:
             continue
         disputed_ids = pc.drop_null(pc.filter(cr.typed[col], disputes))
-        keys = key_strings(r.typed, schemas.primary_key(name, root))
+        keys = key_strings(r.typed, r.schema.primary_key)
         has_dispute = _np_bool(pc.is_in(keys, disputed_ids))
         contested = _np_bool(r.typed["contested"])
         log.add_mask(
-            name, _file(name), r.lines, has_dispute & ~contested, "contested", r.raw["contested"],
-            "R11.contested", "a citation disputes this record, so contested must be true",
+            name, r.schema.file, r.lines, has_dispute & ~contested, "contested", r.raw["contested"],
+            "contested-matches-disputes", "a citation disputes this record, so contested must be true",
         )  # fmt: skip
         log.add_mask(
-            name, _file(name), r.lines, contested & ~has_dispute, "contested", r.raw["contested"],
-            "R11.contested", "contested is true but no citation has stance disputes",
+            name, r.schema.file, r.lines, contested & ~has_dispute, "contested", r.raw["contested"],
+            "contested-matches-disputes", "contested is true but no citation has stance disputes",
         )  # fmt: skip
 
 
 # --- the whole package -----------------------------------------------------------------------
 
-CHECKS_RUN = [
-    "encoding, BOM, line endings, blank rows, header (rule 8)",
-    "types",
-    "required/unique/enum/pattern/minimum/maxLength",
-    "primary keys and sort order (rule 8)",
-    "foreign keys",
-    "rule 1 cited",
-    "rule 2 exactly one of",
-    "rule 3 excerpt length",
-    "rule 4 dates",
-    "rule 5 counts",
-    "rule 6 aliases",
-    "rule 7 text cells",
-    "rule 9 country codes",
-    "rule 10 conflicts",
-    "rule 11 contested",
-]
+
+@dataclass(frozen=True)
+class Check:
+    """One named check: what it guards, in one line, and where the rule is documented.
+
+    ``name`` is what error lines show; ``rule`` is the number of the project rule in
+    docs/architecture.md it enforces (None for the Table Schema's own checks); ``stage`` says
+    when it runs: ``read`` (strict CSV reading), ``table`` (one table at a time), ``package``
+    (across tables), ``sources`` (needs the archived texts) or ``parquet`` (the read-back)."""
+
+    name: str
+    description: str
+    stage: str
+    rule: int | None = None
+
+
+# name, stage, rule number in docs/architecture.md ("-": a Table Schema check), what it guards
+_CHECK_TABLE = """
+missing-file                   read      -  every table of the catalog has its CSV file
+encoding                       read      8  CSV files are UTF-8 without a byte-order mark
+line-endings                   read      8  CSV lines end with LF only
+blank-row                      read      8  no blank rows
+header                         read      8  the header equals the schema's field names, in order
+csv-syntax                     read      8  the file parses as CSV
+row-width                      read      8  every row has as many cells as the header
+type                           read      -  every cell parses as its field's Table Schema type
+required                       table     -  required fields are filled
+unique                         table     -  fields marked unique do not repeat
+enum                           table     -  values are in the field's enum
+pattern                        table     -  values match the field's pattern
+minimum                        table     -  values are not below the field's minimum
+maximum                        table     -  values are not above the field's maximum
+minLength                      table     -  texts are not shorter than the field's minLength
+maxLength                      table     3  texts are not longer than the field's maxLength (excerpts: 200)
+primary-key                    table     -  primary keys are unique
+rows-sorted-by-key             table     8  rows are sorted by the primary key
+foreign-key                    table     -  every foreign key points at an existing record
+every-record-cited             table     1  every record has at least one citation
+exactly-one-reference          table     2  exactly one x-exactly-one-of column is filled
+dates-ordered                  table     4  a partial date's start is not after its end
+date-precision-matches-bounds  table     4  a date's precision agrees with its bounds
+counts-ordered                 table     5  low <= best <= high for each count
+casualty-basis-with-counts     table     5  casualty_basis is filled exactly when a count is
+no-control-characters          table     7  text cells hold no control characters
+no-edge-space                  table     7  text cells have no leading or trailing space
+no-formula-start               table     7  text cells do not start with =, +, - or @
+text-nfc-normalized            table     7  text cells are NFC-normalized
+country-code-iso3166           table     9  country codes are ISO 3166-1 alpha-2 codes
+alias-names-one-entity         package   6  an alias names one entity unless marked ambiguous
+conflict-has-versions          package  10  a conflict has two versions or a disputing citation
+contested-matches-disputes     package  11  a tie is contested exactly when a citation disputes it
+archived-text-present          sources   3  every source's archived text exists
+archived-text-hash             sources   3  every archived text has the sha256 its source records
+excerpt-line-exists            sources   3  a citation's line is a line of its archived text
+excerpt-verbatim               sources   3  an excerpt appears verbatim on its line
+own-words                      sources  12  own-words fields copy no run of words from an archived text
+parquet-read-back              parquet   -  each Parquet copy reads back equal to its table
+"""
+
+
+def _parse_check_table(text: str) -> tuple[Check, ...]:
+    checks = []
+    for line in text.strip().splitlines():
+        name, stage, rule, description = line.split(maxsplit=3)
+        checks.append(Check(name, description, stage, None if rule == "-" else int(rule)))
+    return tuple(checks)
+
+
+CHECKS: tuple[Check, ...] = _parse_check_table(_CHECK_TABLE)
+CHECKS_BY_NAME = {c.name: c for c in CHECKS}
+
+
+def list_checks() -> str:
+    """The named checks, one per line, for ``scripts/build.py --list-checks``."""
+    width = max(len(c.name) for c in CHECKS)
+    lines = []
+    for c in CHECKS:
+        rule = f" (rule {c.rule})" if c.rule else ""
+        lines.append(f"{c.name:<{width}}  {c.stage:<8} {c.description}{rule}")
+    return "\n".join(lines)
+
+
+def _names(stage: str) -> list[str]:
+    return [c.name for c in CHECKS if c.stage == stage]
 
 
 def check_package(
-    root: Path, sources_dir: Path | None = None, limit: int = DEFAULT_LIMIT
+    catalog: Catalog, data_dir: Path, sources_dir: Path | None = None, limit: int = DEFAULT_LIMIT
 ) -> CheckResult:
-    """Read every table and run every check. With ``sources_dir`` (the archived texts) the
-    excerpt and text-hash checks run as well (rule 3); otherwise they are listed as skipped."""
-    from ca_militancy import provenance, typed
-
-    root = Path(root)
+    """Read every table of ``catalog`` from ``data_dir`` and run every check. With
+    ``sources_dir`` (the archived texts) the checks against those texts run as well; otherwise
+    they are listed as skipped."""
     log = ProblemLog(limit=limit)
-    reads = {name: typed.read_typed(root, name, log) for name in schemas.table_names(root)}
+    reads = {t.name: read_typed(t, data_dir, log) for t in catalog}
     tables = {n: r.typed for n, r in reads.items() if r.ok}
     for r in reads.values():
         if not r.ok:
             continue
-        check_constraints(r, root, log)
-        check_primary_key(r, root, log)
-        check_foreign_keys(r, root, tables, log)
-        rule1_cited(r, root, tables, log)
-        rule2_exactly_one(r, root, log)
-        rule4_dates(r, root, log)
-        rule5_counts(r, root, log)
-        rule7_text(r, root, log)
-        rule9_country(r, root, log)
-    rule6_aliases(root, reads, log)
-    rule10_conflicts(root, reads, log)
-    rule11_contested(root, reads, log)
-    result = CheckResult(tables=tables, reads=reads, log=log, run=list(CHECKS_RUN))
+        check_constraints(r, log)
+        check_primary_key(r, log)
+        check_foreign_keys(r, tables, log)
+        every_record_cited(r, catalog, tables, log)
+        exactly_one_reference(r, log)
+        dates_ordered_and_precise(r, log)
+        counts_ordered_with_basis(r, log)
+        text_cells_clean(r, log)
+        country_code_iso3166(r, log)
+    alias_names_one_entity(catalog, reads, log)
+    conflict_has_versions(catalog, reads, log)
+    contested_matches_disputes(catalog, reads, log)
+    run = _names("read") + _names("table") + _names("package")
+    result = CheckResult(tables=tables, reads=reads, log=log, run=run)
     if sources_dir is None:
-        result.skipped["rule 3 excerpts and archived-text hashes, rule 12 own words"] = (
-            "CA_MILITANCY_SOURCES is not set"
-        )
+        result.skipped[", ".join(_names("sources"))] = "CA_MILITANCY_SOURCES is not set"
     else:
-        provenance.check_provenance(root, Path(sources_dir), reads, log)
-        result.run.append("rule 3 excerpts in archived texts, archived-text sha256")
-        result.run.append("rule 12 own words (no 8-word run of an archived text)")
+        check_provenance(catalog, Path(sources_dir), reads, log)
+        result.run += _names("sources")
     return result
 
 
-def normalize_space(text: str) -> str:
-    """Collapse every run of white space to one space and strip the ends (rule 3)."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
+def check_repository(
+    root: Path, sources_dir: Path | None = None, limit: int = DEFAULT_LIMIT
+) -> CheckResult:
+    """Every check on a repository tree: its ``schemas/`` read afresh, its ``data/``."""
+    root = Path(root)
+    return check_package(Catalog(schema_dir(root)), root / "data", sources_dir, limit)

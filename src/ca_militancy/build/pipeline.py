@@ -10,22 +10,28 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ca_militancy import __about__, descriptor, docs_gen, parquet, release, schemas
-from ca_militancy.checks import ProblemLog, check_package
-from ca_militancy.provenance import ENV, sources_dir_from_env
+from ca_militancy import __about__
+from ca_militancy.build import descriptor, docs_gen, parquet, release
+from ca_militancy.build.checks import check_package, list_checks
+from ca_militancy.build.figures import render_all
+from ca_militancy.build.provenance import ENV, sources_dir_from_env
+from ca_militancy.build.sqlite_edition import write_sqlite
+from ca_militancy.core.catalog import REPO_ROOT, SCHEMA_SUFFIX, Catalog, SchemaError, schema_dir
+from ca_militancy.core.edition import PACKAGED_NAME, write_metadata
+from ca_militancy.core.hashing import sha256_path
+from ca_militancy.core.problems import ProblemLog
 
 # Files of the tree that go into the release zip (those that exist).
 ZIP_EXTRA_FILES = ("README.md", "CHANGELOG.md", "CITATION.cff")
@@ -71,19 +77,6 @@ class BuildResult:
         out += [f"  {s:<12} {t:7.2f}" for s, t in self.stage_seconds.items()]
         out.append(f"  {'total':<12} {sum(self.stage_seconds.values()):7.2f}")
         return "\n".join(out)
-
-
-def _optional(module: str, attr: str) -> Callable[..., Any]:
-    """A function from another helper's module, imported lazily so a missing module fails
-    the stage with a clear message instead of breaking the whole import."""
-    try:
-        mod = importlib.import_module(f"ca_militancy.{module}")
-    except ImportError as exc:
-        raise BuildFailed(f"ca_militancy.{module} cannot be imported ({exc})") from exc
-    fn = getattr(mod, attr, None)
-    if fn is None:
-        raise BuildFailed(f"ca_militancy.{module} has no function {attr}()")
-    return fn
 
 
 def source_date_epoch(date: dt.date) -> int:
@@ -139,7 +132,12 @@ class Build:
         dist = tmp / "dist"
         dist.mkdir()
         with self.stage("check"):
-            checked = check_package(root, self.sources_dir, limit=self.limit)
+            try:
+                catalog = Catalog(schema_dir(root))
+            except SchemaError as exc:
+                raise BuildFailed(str(exc)) from None
+            self.catalog = catalog
+            checked = check_package(catalog, root / "data", self.sources_dir, limit=self.limit)
             res.checks_run, res.checks_skipped = checked.run, checked.skipped
             if not checked.ok:
                 raise BuildFailed(
@@ -162,7 +160,9 @@ class Build:
 
         with self.stage("descriptor"):
             existing = descriptor.read_existing(root)
-            root_desc = descriptor.build_descriptor(root, tables, existing=existing, created=date)
+            root_desc = descriptor.build_descriptor(
+                catalog, root, tables, existing=existing, created=date
+            )
             root_dp = tmp / "datapackage.json"
             root_dp.write_text(descriptor.dumps(root_desc), encoding="utf-8")
 
@@ -170,7 +170,7 @@ class Build:
             docs_dir = tmp / "docs"
             docs_dir.mkdir()
             dictionary = docs_dir / "data-dictionary.md"
-            dictionary.write_text(docs_gen.data_dictionary(root), encoding="utf-8")
+            dictionary.write_text(docs_gen.data_dictionary(catalog), encoding="utf-8")
             readme_src = root / "README.md"
             readme = tmp / "README.md"
             if readme_src.is_file():
@@ -187,30 +187,26 @@ class Build:
 
         if self.extras:
             with self.stage("figures"):
-                render_all = _optional("figures", "render_all")
                 fig_dir = tmp / "figures"
                 fig_dir.mkdir()
                 render_all(tables, fig_dir)
                 moves.append((fig_dir, root / "docs" / "figures"))
             with self.stage("sqlite"):
-                write_sqlite = _optional("sqlite_edition", "write_sqlite")
-                write_metadata = _optional("datasette_meta", "write_metadata")
-                write_sqlite(tables, dist / f"ca-militancy-{version}.sqlite", version)
-                write_metadata(dist / "metadata.json", version)
+                write_sqlite(catalog, tables, dist / f"ca-militancy-{version}.sqlite", version)
+                write_metadata(dist / "metadata.json", catalog, version)
 
         with self.stage("zip"):
             rel_desc = descriptor.build_descriptor(
-                root, tables, parquet_root=dist, existing=existing, created=date
+                catalog, root, tables, parquet_root=dist, existing=existing, created=date
             )
             rel_dp = tmp / "release-datapackage.json"
             rel_dp.write_text(descriptor.dumps(rel_desc), encoding="utf-8")
             members = {"datapackage.json": rel_dp}
-            for name in schemas.table_names(root):
+            for table in catalog:
+                name = table.name
                 members[f"data/{name}.csv"] = root / "data" / f"{name}.csv"
                 members[f"parquet/{name}.parquet"] = dist / "parquet" / f"{name}.parquet"
-                members[f"schemas/{name}{schemas.SCHEMA_SUFFIX}"] = (
-                    schemas.schema_dir(root) / f"{name}{schemas.SCHEMA_SUFFIX}"
-                )
+                members[f"schemas/{name}{SCHEMA_SUFFIX}"] = table.path
             for extra in ZIP_EXTRA_FILES:
                 staged = tmp / extra
                 src = staged if staged.is_file() else root / extra
@@ -228,7 +224,7 @@ class Build:
         with self.stage("manifest"):
             files = {p.relative_to(dist).as_posix(): p for p in sorted(dist.rglob("*"))}
             files = {k: v for k, v in files.items() if v.is_file()}
-            manifest = release.build_manifest(version, tables, files, root)
+            manifest = release.build_manifest(version, tables, files, catalog)
             release.write_json(dist / "manifest.json", manifest)
             sums = release.write_sha256sums(dist)
             for line in sums.read_text(encoding="utf-8").splitlines():
@@ -265,7 +261,9 @@ class Build:
         for lic in root.glob("LICENSE*"):
             shutil.copy2(lic, src_copy / lic.name)
         data_dir = src_copy / "src" / "ca_militancy" / "_data"
-        stage_package_data(root, data_dir, dist, tables, rel_desc, zip_path, self.version)
+        stage_package_data(
+            root, self.catalog, data_dir, dist, tables, rel_desc, zip_path, self.version
+        )
         out = tmp / "pydist"
         env = dict(os.environ, SOURCE_DATE_EPOCH=str(epoch), PYTHONHASHSEED="0")
         proc = subprocess.run(
@@ -289,6 +287,7 @@ class Build:
 
 def stage_package_data(
     root: Path,
+    catalog: Catalog,
     data_dir: Path,
     dist: Path,
     tables: dict[str, Any],
@@ -302,9 +301,7 @@ def stage_package_data(
     (data_dir / "schemas").mkdir()
     for name in tables:
         shutil.copy2(dist / "parquet" / f"{name}.parquet", data_dir / "parquet")
-        shutil.copy2(
-            schemas.schema_dir(root) / f"{name}{schemas.SCHEMA_SUFFIX}", data_dir / "schemas"
-        )
+        shutil.copy2(catalog[name].path, data_dir / "schemas")
     # Only the Parquet copies ship in the wheel, so their resources take the plain table names:
     # the schemas' foreign keys name the referenced resources, and `frictionless validate` of the
     # installed descriptor (`ca-militancy validate`) must resolve them.
@@ -317,8 +314,6 @@ def stage_package_data(
     (data_dir / "datapackage.json").write_text(descriptor.dumps(pq_desc), encoding="utf-8")
     release.write_json(data_dir / "registry.json", registry(root, zip_path, version))
     # The SQLite edition (when the build made one) ships too, for sqlite_path() and `browse`.
-    from ca_militancy.sqlite_edition import PACKAGED_NAME
-
     sqlite_file = dist / f"ca-militancy-{version}.sqlite"
     if sqlite_file.is_file():
         shutil.copy2(sqlite_file, data_dir / PACKAGED_NAME)
@@ -336,7 +331,7 @@ def registry(root: Path, zip_path: Path, version: str) -> dict[str, dict[str, st
             out[m["version"]] = {"file": name, "sha256": m["files"][name]}
         except (KeyError, ValueError, TypeError):
             continue
-    out[version] = {"file": zip_path.name, "sha256": descriptor.sha256_path(zip_path)}
+    out[version] = {"file": zip_path.name, "sha256": sha256_path(zip_path)}
     return dict(sorted(out.items()))
 
 
@@ -346,13 +341,19 @@ def main(argv: list[str] | None = None, root: Path | None = None) -> int:
         description="Check data/*.csv against schemas/ and the project rules; write Parquet, "
         "datapackage.json, docs and dist/ (all or nothing).",
     )
-    parser.add_argument("--root", type=Path, default=root or schemas.REPO_ROOT)
+    parser.add_argument("--root", type=Path, default=root or REPO_ROOT)
     parser.add_argument("--limit", type=int, default=50, help="problems shown per table")
     parser.add_argument("--no-wheel", action="store_true", help="skip the wheel and sdist")
     parser.add_argument(
         "--no-extras", action="store_true", help="skip the SQLite edition and the figures"
     )
+    parser.add_argument(
+        "--list-checks", action="store_true", help="list the named checks and exit"
+    )
     args = parser.parse_args(argv)
+    if args.list_checks:
+        print(list_checks())
+        return 0
     sources = sources_dir_from_env()
     build = Build(
         args.root,

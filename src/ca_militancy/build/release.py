@@ -19,9 +19,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from ca_militancy import schemas
-from ca_militancy.checks import key_strings
-from ca_militancy.descriptor import sha256_path
+from ca_militancy.build.checks import key_strings
+from ca_militancy.core.catalog import Catalog
+from ca_militancy.core.hashing import sha256_path
 
 ZIP_LEVEL = 9
 # Entries this large need zip64 headers, which ZipFile.open must be told of in advance.
@@ -56,9 +56,9 @@ def write_zip(path: Path, members: dict[str, Path], date: dt.date) -> None:
                 shutil.copyfileobj(fin, fout, 1 << 20)
 
 
-def key_list(table: pa.Table, name: str, root: Path | None = None) -> list[str]:
+def key_list(table: pa.Table, primary_key: list[str]) -> list[str]:
     """Sorted primary keys (composite keys tab-joined)."""
-    return sorted(key_strings(table, schemas.primary_key(name, root)).to_pylist())
+    return sorted(key_strings(table, primary_key).to_pylist())
 
 
 def keys_sha256(keys: list[str]) -> str:
@@ -69,17 +69,18 @@ def build_manifest(
     version: str,
     tables: dict[str, pa.Table],
     files: dict[str, Path],
-    root: Path | None = None,
+    catalog: Catalog,
 ) -> dict[str, Any]:
     """Release manifest. It carries the full sorted key lists (``keys``) besides their hash,
     because ``releases/<version>.json`` (a copy of it) is what the id-retirement test reads
     to prove that no id of a published release disappears without a tombstone."""
     out_tables = {}
     for name in sorted(tables):
-        keys = key_list(tables[name], name, root)
+        pk = catalog[name].primary_key
+        keys = key_list(tables[name], pk)
         out_tables[name] = {
             "rows": tables[name].num_rows,
-            "primary_key": schemas.primary_key(name, root),
+            "primary_key": pk,
             "keys_sha256": keys_sha256(keys),
             "keys": keys,
         }

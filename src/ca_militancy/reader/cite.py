@@ -9,31 +9,28 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ca_militancy import schemas as sch
+from ca_militancy.reader.errors import NotCitedError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ca_militancy.loader import Dataset
+    from ca_militancy.core.catalog import Catalog
+    from ca_militancy.reader.loader import Dataset
 
 CITATIONS, SOURCES, ORGANIZATIONS = "citations", "sources", "organizations"
 
 
-class NotCitedError(ValueError):
-    """The table's records carry no citations (citations themselves, conflicts)."""
-
-
-def reference_columns(table: str, root: Any = None) -> list[str]:
+def reference_columns(catalog: Catalog, table: str) -> list[str]:
     """The citations columns that point at records of `table`."""
-    one_of = set(sch.exactly_one_of(CITATIONS, root))
-    return [
-        col for col, ref, _ in sch.foreign_keys(CITATIONS, root) if ref == table and col in one_of
-    ]
+    cits = catalog[CITATIONS]
+    one_of = set(cits.exactly_one_of)
+    return [col for col, ref, _ in cits.foreign_keys if ref == table and col in one_of]
 
 
-def cited_tables(root: Any = None) -> list[str]:
-    one_of = set(sch.exactly_one_of(CITATIONS, root))
-    return sorted({ref for col, ref, _ in sch.foreign_keys(CITATIONS, root) if col in one_of})
+def cited_tables(catalog: Catalog) -> list[str]:
+    cits = catalog[CITATIONS]
+    one_of = set(cits.exactly_one_of)
+    return sorted({ref for col, ref, _ in cits.foreign_keys if col in one_of})
 
 
 def format_partial_date(start: Any, end: Any, precision: Any) -> str:
@@ -63,40 +60,38 @@ def format_partial_date(start: Any, end: Any, precision: Any) -> str:
 def cite(ds: Dataset, table: str, record_id: str) -> pd.DataFrame:
     """Citations of one record with their sources: excerpt, line, stance, field,
     value_as_stated, source title and label, publisher, publication date, URL."""
-    root = ds.schema_root
+    cat = ds.catalog
     ds.check_table(table)
-    refs = reference_columns(table, root)
+    refs = reference_columns(cat, table)
     if not refs:
         raise NotCitedError(
-            f"records of {table!r} are not cited; cited tables: {', '.join(cited_tables(root))}"
+            f"records of {table!r} are not cited; cited tables: {', '.join(cited_tables(cat))}"
         )
     ds.record(table, record_id)  # raises UnknownIdError with the closest ids
     cits = ds.load(CITATIONS)
     mask = cits[refs].eq(record_id).any(axis=1).fillna(False).astype(bool)
-    one_of = set(sch.exactly_one_of(CITATIONS, root))
+    one_of = set(cat[CITATIONS].exactly_one_of)
     keep = [c for c in cits.columns if c not in one_of]
     out = cits.loc[mask, keep]
-    source_key = sch.primary_key(SOURCES, root)[0]
+    source_key = cat[SOURCES].primary_key[0]
     src_col = next(
-        col
-        for col, ref, _ in sch.foreign_keys(CITATIONS, root)
-        if ref == SOURCES and col not in one_of
+        col for col, ref, _ in cat[CITATIONS].foreign_keys if ref == SOURCES and col not in one_of
     )
     sources = _source_details(ds).rename(columns={source_key: src_col})
     out = out.merge(sources, on=src_col, how="left")
     line_col = "line" if "line" in out.columns else src_col
-    out = out.sort_values([src_col, line_col, sch.primary_key(CITATIONS, root)[0]], kind="stable")
+    out = out.sort_values([src_col, line_col, cat[CITATIONS].primary_key[0]], kind="stable")
     return out.reset_index(drop=True)
 
 
 def _source_details(ds: Dataset) -> pd.DataFrame:
     """sources with a readable publisher name and publication date, columns prefixed source_."""
-    root = ds.schema_root
+    cat = ds.catalog
     src = ds.load(SOURCES)
-    key = sch.primary_key(SOURCES, root)[0]
-    org_key = sch.primary_key(ORGANIZATIONS, root)[0]
+    key = cat[SOURCES].primary_key[0]
+    org_key = cat[ORGANIZATIONS].primary_key[0]
     publisher_col = next(
-        (col for col, ref, _ in sch.foreign_keys(SOURCES, root) if ref == ORGANIZATIONS), None
+        (col for col, ref, _ in cat[SOURCES].foreign_keys if ref == ORGANIZATIONS), None
     )
     names = ds.load(ORGANIZATIONS).set_index(org_key)["name"]
     details = src[[key]].copy()

@@ -25,7 +25,7 @@ from ca_militancy.__about__ import __version__
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ca_militancy.loader import Dataset
+    from ca_militancy.reader.loader import Dataset
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_MISSING_EXTRA, EXIT_FETCH = 0, 1, 2, 3, 4, 5
 SHOW_LIMIT = 20
@@ -91,10 +91,10 @@ def _value_text(value: Any) -> str:
 
 
 def _dataset(args: argparse.Namespace) -> Dataset:
-    from ca_militancy import loader
+    from ca_militancy.reader import loader
 
     if args.release:
-        from ca_militancy.fetch import fetch
+        from ca_militancy.reader.fetch import fetch
 
         return fetch(args.release)
     return loader.dataset(args.data) if args.data else loader.dataset()
@@ -120,9 +120,9 @@ def cmd_show(args: argparse.Namespace) -> int:
         width = max(len(k) for k in record.index)
         for key, value in record.items():
             print(f"{key:<{width}}  {_value_text(value)}")
-        from ca_militancy.cite import reference_columns
+        from ca_militancy.reader.cite import reference_columns
 
-        if reference_columns(args.table, ds.schema_root):
+        if reference_columns(ds.catalog, args.table):
             n = len(ds.cite(args.table, args.id))
             print(f"\n{n} citation(s): ca-militancy cite {args.table} {args.id}")
         return EXIT_OK
@@ -309,11 +309,11 @@ def cmd_version(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# ==== browse: reserved for helper H3 (SQLite edition + Datasette, ca_militancy.datasette_meta) ====
-# Replace the body of _add_browse (and cmd_browse) to register the real command; keep the
-# signature: it receives the subparsers object and the parent parser carrying --json.
+# ---- browse: the SQLite edition in Datasette (needs the [browse] extra) ---------------------
+
+
 def cmd_browse(args: argparse.Namespace) -> int:
-    from ca_militancy.sqlite_edition import sqlite_path
+    from ca_militancy.reader.browse import sqlite_path
 
     try:
         import datasette  # noqa: F401
@@ -323,7 +323,8 @@ def cmd_browse(args: argparse.Namespace) -> int:
             "pip install 'ca-militancy[browse]' (or pip install datasette)",
             EXIT_MISSING_EXTRA,
         ) from None
-    from ca_militancy.datasette_meta import SERVED_NAME, serve
+    from ca_militancy.core.edition import SERVED_NAME
+    from ca_militancy.reader.browse import serve
 
     try:
         path = Path(args.sqlite) if args.sqlite else sqlite_path()
@@ -424,9 +425,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
-    from ca_militancy.cite import NotCitedError
-    from ca_militancy.fetch import FetchError
-    from ca_militancy.loader import DataNotFoundError, UnknownIdError, UnknownTableError
+    from ca_militancy.reader.errors import (
+        DataNotFoundError,
+        FetchError,
+        NotCitedError,
+        UnknownIdError,
+        UnknownTableError,
+    )
 
     try:
         return func(args)

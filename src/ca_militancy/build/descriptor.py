@@ -11,7 +11,6 @@ unchanged tree leaves ``git status`` clean.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import re
 from pathlib import Path
@@ -20,7 +19,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ca_militancy import __about__, schemas
+from ca_militancy import __about__
+from ca_militancy.core.catalog import SCHEMA_SUFFIX, Catalog
+from ca_militancy.core.hashing import sha256_bytes
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 ROWS_PROPERTY = "x-rows"
@@ -46,16 +47,6 @@ DEFAULTS: dict[str, Any] = {
     ],
 }
 CURATED_KEYS = ("title", "description", "homepage", "contributors", "keywords")
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_path(path: Path) -> str:
-    """sha256 of a file, read in blocks (release artifacts can be large)."""
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def changelog_date(root: Path, version: str) -> dt.date | None:
@@ -108,7 +99,7 @@ def _resource(
         "format": fmt,
         "mediatype": mediatype,
         "encoding": "utf-8",
-        "schema": f"schemas/{name.removesuffix(PARQUET_SUFFIX)}{schemas.SCHEMA_SUFFIX}",
+        "schema": f"schemas/{name.removesuffix(PARQUET_SUFFIX)}{SCHEMA_SUFFIX}",
         "bytes": len(data),
         "hash": f"sha256:{sha256_bytes(data)}",
         ROWS_PROPERTY: rows,
@@ -122,6 +113,7 @@ def _resource(
 
 
 def build_descriptor(
+    catalog: Catalog,
     root: Path,
     tables: dict[str, pa.Table],
     *,
@@ -153,9 +145,9 @@ def build_descriptor(
         "sources": _sources(tables),
     }
     resources = []
-    for name in schemas.table_names(root):
+    for table in catalog:
+        name, title = table.name, table.title or None
         rows = tables[name].num_rows
-        title = schemas.load_schema(name, root).get("title")
         if include_csv:
             resources.append(
                 _resource(root, name, f"data/{name}.csv", rows, "csv", "text/csv", title)

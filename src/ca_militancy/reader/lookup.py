@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ca_militancy.loader import Dataset
+    from ca_militancy.reader.loader import Dataset
 
 # Entity tables searched, with the entity type reported and the column holding the dataset's name.
 ENTITY_TABLES = {"organizations": ("organization", "name"), "people": ("person", "name")}
@@ -107,7 +107,7 @@ class Index:
 def build_index(ds: Dataset) -> Index:
     import pandas as pd
 
-    from ca_militancy.loader import DataNotFoundError
+    from ca_militancy.reader.errors import DataNotFoundError
 
     parts = []
     names: dict[str, str] = {}
@@ -158,16 +158,12 @@ def build_index(ds: Dataset) -> Index:
 
 
 def _pk(ds: Dataset, table: str) -> str:
-    from ca_militancy import schemas as sch
-
-    return sch.primary_key(table, ds.schema_root)[0]
+    return ds.catalog[table].primary_key[0]
 
 
 def _entity_refs(ds: Dataset) -> list[tuple[str, str, str]]:
     """The alias table's foreign keys that point at a searched entity table."""
-    from ca_militancy import schemas as sch
-
-    return [fk for fk in sch.foreign_keys(ALIAS_TABLE, ds.schema_root) if fk[1] in ENTITY_TABLES]
+    return [fk for fk in ds.catalog[ALIAS_TABLE].foreign_keys if fk[1] in ENTITY_TABLES]
 
 
 def _index_for(ds: Dataset) -> Index:

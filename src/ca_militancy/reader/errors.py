@@ -1,0 +1,41 @@
+"""The reader's errors, in one module so that every reader module can raise them without
+importing another (the loader, lookup, cite and fetch stay free of import circles).
+
+All are re-exported by ``ca_militancy``.
+"""
+
+from __future__ import annotations
+
+
+class DataNotFoundError(FileNotFoundError):
+    """No data directory, or no data file for a table, where one was expected."""
+
+
+class UnknownTableError(KeyError):
+    """A table name that is not in the dataset; the message lists the known tables."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class UnknownIdError(KeyError):
+    """An id that is not in its table; the message names the closest ids."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class NotCitedError(ValueError):
+    """The table's records carry no citations (citations themselves, conflicts)."""
+
+
+class FetchError(RuntimeError):
+    """A release could not be fetched (unknown version, network, HTTP error)."""
+
+
+class ChecksumError(FetchError):
+    """The downloaded bytes do not match the registry's sha256; nothing was kept."""
+
+
+class UnsafeArchiveError(FetchError):
+    """The zip has a member with an absolute path or '..'; nothing was extracted or kept."""
