@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ca_militancy.build.evidence import EvidenceReport, check_evidence
 from ca_militancy.build.provenance import check_provenance
 from ca_militancy.core.catalog import Catalog, schema_dir
 from ca_militancy.core.problems import DEFAULT_LIMIT, ProblemLog
@@ -39,6 +40,7 @@ class CheckResult:
     log: ProblemLog
     run: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+    evidence: EvidenceReport | None = None
 
     @property
     def ok(self) -> bool:
@@ -490,6 +492,33 @@ def contested_matches_disputes(
         )  # fmt: skip
 
 
+# a note saying a tie is not stated outright: the tie is this project's reading of the text
+INFERENCE_NOTE = re.compile(r"\b(implied|implies|inferred|infer|not stated|not explicitly)\b", re.I)
+INFERRED = "inferred"
+
+
+def inference_marked_inferred(r: ReadResult, log: ProblemLog) -> None:
+    """Certainty says who is speaking: a tie the note calls implied is this project's
+    inference, and an inference says in its note what it rests on."""
+    if not {"certainty", "note"} <= set(r.typed.column_names):
+        return
+    certainty = _as_str(r.typed["certainty"])
+    note = r.typed["note"]
+    says_inferred = pc.fill_null(pc.match_substring_regex(note, INFERENCE_NOTE.pattern,
+                                                          ignore_case=True), False)
+    is_inferred = pc.fill_null(pc.equal(certainty, INFERRED), False)
+    log.add_mask(
+        r.name, r.schema.file, r.lines, pc.and_(says_inferred, pc.invert(is_inferred)),
+        "certainty", certainty, "inference-marked-inferred",
+        "the note says the tie is implied or inferred, so certainty must be inferred",
+    )  # fmt: skip
+    log.add_mask(
+        r.name, r.schema.file, r.lines, pc.and_(is_inferred, pc.is_null(note)),
+        "note", None, "inference-marked-inferred",
+        "certainty inferred: the note must give the reasoning",
+    )  # fmt: skip
+
+
 # --- the whole package -----------------------------------------------------------------------
 
 
@@ -540,9 +569,17 @@ no-edge-space                  table     7  text cells have no leading or traili
 no-formula-start               table     7  text cells do not start with =, +, - or @
 text-nfc-normalized            table     7  text cells are NFC-normalized
 country-code-iso3166           table     9  country codes are ISO 3166-1 alpha-2 codes
+inference-marked-inferred      table     -  a note that calls a tie implied or inferred goes with certainty inferred, and inferred gives its reasoning
 alias-names-one-entity         package   6  an alias names one entity unless marked ambiguous
 conflict-has-versions          package  10  a conflict has two versions or a disputing citation
 contested-matches-disputes     package  11  a tie is contested exactly when a citation disputes it
+cited-field-exists             package   -  a citation's field names are fields of the record it cites
+one-field-per-stated-value     package  10  a citation with value_as_stated names exactly one field
+fact-fields-cited              package   -  every filled fact field (x-cited) is named by a citation on its record
+alias-in-excerpt               package   -  an alias's spelling is in an excerpt cited for it
+count-in-excerpt               package   -  a count is in an excerpt cited for it, in digits or in words of the source's language
+date-in-excerpt                package   -  a day- or month-precise date has its day and month in an excerpt cited for it
+place-in-excerpt               package   -  a place or province is named in an excerpt cited for it
 archived-text-present          sources   3  every source's archived text exists
 archived-text-hash             sources   3  every archived text has the sha256 its source records
 excerpt-line-exists            sources   3  a citation's line is a line of its archived text
@@ -599,11 +636,13 @@ def check_package(
         counts_ordered_with_basis(r, log)
         text_cells_clean(r, log)
         country_code_iso3166(r, log)
+        inference_marked_inferred(r, log)
     alias_names_one_entity(catalog, reads, log)
     conflict_has_versions(catalog, reads, log)
     contested_matches_disputes(catalog, reads, log)
+    evidence = check_evidence(catalog, reads, log)
     run = _names("read") + _names("table") + _names("package")
-    result = CheckResult(tables=tables, reads=reads, log=log, run=run)
+    result = CheckResult(tables=tables, reads=reads, log=log, run=run, evidence=evidence)
     if sources_dir is None:
         result.skipped[", ".join(_names("sources"))] = "CA_MILITANCY_SOURCES is not set"
     else:
