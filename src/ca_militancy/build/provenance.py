@@ -30,6 +30,9 @@ ENV = "CA_MILITANCY_SOURCES"
 # taken out of a cell before it is compared, so "emir of the Zahir Baibars Battalion" is not a
 # copy while "in 2009 under the influence of" is.
 COPIED_WORDS = 6
+# A name the dataset keeps as the source gives it (an operation, a campaign, a slogan in a title)
+# is written in quotation marks, and the quoted words are not compared either.
+QUOTED = re.compile(r"(?<!\w)(['\"‘“])(?=\w)[^'\"’”]*[\w.!?](['\"’”])(?!\w)")
 # the columns holding names and titles, whose words a cell may repeat
 NAME_COLUMNS = {
     "organizations": ("name",),
@@ -204,7 +207,8 @@ def check_own_words(
             for i, value in enumerate(values):
                 if not value:
                     continue
-                grams = _ngrams(_without_names(_words(value), names), COPIED_WORDS)
+                unquoted = QUOTED.sub(" \x00 ", value)
+                grams = _ngrams(_without_names(_words(unquoted), names), COPIED_WORDS)
                 hits = sorted(g for g in grams if g in seen)
                 if hits:
                     log.add(
