@@ -29,7 +29,6 @@ from ca_militancy.core.catalog import Catalog, schema_dir
 from ca_militancy.core.problems import DEFAULT_LIMIT, ProblemLog
 from ca_militancy.core.strict_csv import ReadResult, read_typed
 
-NO_CITATION_TABLES = ("citations", "conflicts")
 FORMULA_START = "=+-@"
 
 
@@ -179,7 +178,7 @@ def every_record_cited(
     r: ReadResult, catalog: Catalog, tables: dict[str, pa.Table], log: ProblemLog
 ) -> None:
     name = r.name
-    if name in NO_CITATION_TABLES or "citations" not in tables:
+    if r.schema.uncited or "citations" not in tables:
         return
     col = catalog.citing_column(name)
     pk = r.schema.primary_key

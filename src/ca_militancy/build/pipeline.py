@@ -25,6 +25,7 @@ from typing import Any
 from ca_militancy import __about__
 from ca_militancy.build import descriptor, docs_gen, parquet, release
 from ca_militancy.build.checks import check_package, list_checks
+from ca_militancy.build.evidence import EvidenceReport
 from ca_militancy.build.figures import render_all
 from ca_militancy.build.provenance import ENV, sources_dir_from_env
 from ca_militancy.build.sqlite_edition import write_sqlite
@@ -63,12 +64,20 @@ class BuildResult:
     checks_run: list[str] = field(default_factory=list)
     checks_skipped: dict[str, str] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    evidence: EvidenceReport | None = None
 
     def summary(self) -> str:
         out = [f"ca-militancy {self.version}: build passed", "", "tables (rows):"]
         out += [f"  {n:<20} {r:>8}" for n, r in sorted(self.tables.items())]
         out += ["", "artifacts (dist/, sha256):"]
         out += [f"  {sha}  {p}" for p, sha in sorted(self.artifacts.items())]
+        if self.evidence is not None:
+            out += ["", "values checked against their words / derived (not checked), per table:"]
+            names = sorted(set(self.evidence.checked) | set(self.evidence.derived))
+            out += [
+                f"  {n:<20} {self.evidence.checked[n]:>6} / {self.evidence.derived[n]:>4}"
+                for n in names
+            ]
         out += ["", "checks run:"] + [f"  {c}" for c in self.checks_run]
         if self.checks_skipped:
             out += ["checks SKIPPED:"]
@@ -139,6 +148,7 @@ class Build:
             self.catalog = catalog
             checked = check_package(catalog, root / "data", self.sources_dir, limit=self.limit)
             res.checks_run, res.checks_skipped = checked.run, checked.skipped
+            res.evidence = checked.evidence
             if not checked.ok:
                 raise BuildFailed(
                     f"{checked.log.total} problem(s) in the data; nothing was written\n"

@@ -35,6 +35,9 @@ EXACTLY_ONE_OF = "x-exactly-one-of"
 OWN_WORDS = "x-own-words"
 # Custom field property: the field carries a fact, so a citation on its record names it.
 CITED = "x-cited"
+# Custom Table Schema property: the table's records are not cited (the value says why): the
+# citations themselves, the conflicts between them, the corrections log.
+UNCITED = "x-uncited"
 
 
 class SchemaError(ValueError):
@@ -128,6 +131,11 @@ class TableSchema:
     def own_words(self) -> list[str]:
         """Fields written in this project's own words, never copied from a source."""
         return [f["name"] for f in self.fields if f.get(OWN_WORDS)]
+
+    @property
+    def uncited(self) -> bool:
+        """Records of this table carry no citations of their own (``x-uncited``)."""
+        return bool(self.descriptor.get(UNCITED))
 
     @cached_property
     def cited_fields(self) -> list[str]:
