@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ca_militancy.reader.loader import Dataset
 
 CITATIONS, SOURCES, ORGANIZATIONS = "citations", "sources", "organizations"
+CORRECTIONS = "corrections"
 
 
 def reference_columns(catalog: Catalog, table: str) -> list[str]:
@@ -106,3 +107,49 @@ def _source_details(ds: Dataset) -> pd.DataFrame:
     ]
     details["url"] = src["url"]
     return details
+
+
+def cited_fields(ds: Dataset, table: str, record_id: str) -> pd.DataFrame:
+    """The words behind each fact of a record: one row per (fact field, citation naming it),
+    with the field's value, the excerpt, its source and line, and the derivation where the
+    value is derived rather than stated. Fact fields no citation names are absent."""
+    import pandas as pd
+
+    record = ds.record(table, record_id)
+    cits = cite(ds, table, record_id)
+    facts = ds.catalog[table].cited_fields
+    rows = []
+    for c in cits.to_dict("records"):
+        named = str(c.get("field") or "").split() if not pd.isna(c.get("field")) else []
+        for name in named:
+            if name in facts:
+                rows.append(
+                    {
+                        "field": name,
+                        "value": record[name],
+                        "citation_id": c["citation_id"],
+                        "excerpt": c["excerpt"],
+                        "source_id": c["source_id"],
+                        "line": c["line"],
+                        "derivation": c.get("derivation"),
+                    }
+                )
+    order = {name: i for i, name in enumerate(facts)}
+    out = pd.DataFrame(
+        rows,
+        columns=["field", "value", "citation_id", "excerpt", "source_id", "line", "derivation"],
+    )
+    out["_order"] = out["field"].map(order)
+    return out.sort_values(["_order", "citation_id"], kind="stable").drop(columns="_order")
+
+
+def corrections(ds: Dataset, table: str, record_id: str) -> pd.DataFrame:
+    """The corrections of one record since earlier releases (empty when the dataset has no
+    corrections table, as releases before 1.1.0 do not)."""
+    import pandas as pd
+
+    if CORRECTIONS not in ds.table_names():
+        return pd.DataFrame()
+    log = ds.load(CORRECTIONS)
+    hit = log[(log["table_name"] == table) & (log["record_id"] == record_id)]
+    return hit.reset_index(drop=True)

@@ -162,6 +162,8 @@ def cmd_lookup(args: argparse.Namespace) -> int:
 
 def cmd_cite(args: argparse.Namespace) -> int:
     ds = _dataset(args)
+    if args.by_field:
+        return _cite_by_field(ds, args)
     df = ds.cite(args.table, args.id)
     if args.json:
         _print_json(_records(df))
@@ -187,7 +189,39 @@ def cmd_cite(args: argparse.Namespace) -> int:
         if _value_text(row.get("url")):
             print(f"    {row['url']}")
         print()
+    _print_corrections(ds, args)
     return EXIT_OK
+
+
+def _cite_by_field(ds: Dataset, args: argparse.Namespace) -> int:
+    """Each fact field of the record with the words behind it."""
+    df = ds.cited_fields(args.table, args.id)
+    if args.json:
+        _print_json(_records(df))
+        return EXIT_OK
+    print(f"{args.table} {args.id}: the words behind each fact\n")
+    for name, group in df.groupby("field", sort=False):
+        print(f"{name} = {_value_text(group['value'].iloc[0])}")
+        for row in group.to_dict("records"):
+            print(f"  [{row['citation_id']}] {row['source_id']}, line {row['line']}")
+            print(f"    \u201c{row['excerpt']}\u201d")
+            if _value_text(row.get("derivation")):
+                print(f"    derived: {row['derivation']}")
+    _print_corrections(ds, args)
+    return EXIT_OK
+
+
+def _print_corrections(ds: Dataset, args: argparse.Namespace) -> None:
+    fixes = ds.corrections(args.table, args.id)
+    if fixes.empty:
+        return
+    print(f"\ncorrected since an earlier release ({len(fixes)} change(s)):")
+    for row in fixes.to_dict("records"):
+        what = _value_text(row["field"]) or "record"
+        old, new = _value_text(row["old_value"]), _value_text(row["new_value"])
+        change = "removed" if row["action"] == "removed" else f"{old!r} -> {new!r}"
+        print(f"  {row['version']} {what}: {change}")
+        print(f"    why: {row['reason']}")
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -404,6 +438,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("cite", parents=[common], help="the excerpts and sources behind a record")
     p.add_argument("table")
     p.add_argument("id")
+    p.add_argument(
+        "--by-field", action="store_true", help="each fact field with the excerpts behind it"
+    )
     p.set_defaults(func=cmd_cite)
 
     p = sub.add_parser("export", parents=[common], help="write the tables as csv, parquet or xlsx")

@@ -317,6 +317,18 @@ class Dataset:
 
         return cite(self, table, record_id)
 
+    def cited_fields(self, table: str, record_id: str) -> pd.DataFrame:
+        """The words behind each fact field of a record (see ``reader.cite.cited_fields``)."""
+        from ca_militancy.reader.cite import cited_fields
+
+        return cited_fields(self, table, record_id)
+
+    def corrections(self, table: str, record_id: str) -> pd.DataFrame:
+        """What changed in a record since earlier releases, and why."""
+        from ca_militancy.reader.cite import corrections
+
+        return corrections(self, table, record_id)
+
 
 def _pandas_dtype_name(arrow_type: pa.DataType, enum: list[str] | None) -> str:
     """The pandas dtype `load` gives a column, for the data dictionary."""
