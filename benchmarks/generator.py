@@ -55,6 +55,7 @@ PER_INCIDENT = {
     "incident_actors": 2.1,
     "publications": 0.5,
     "conflicts": 0.15,
+    "corrections": 0.05,
     "sources": 0.13,
     # entities: far fewer than incidents at scale (the real data's 1.65 organizations and
     # 0.7 people per incident reflect a young dataset that describes groups before incidents)
@@ -310,6 +311,7 @@ def _pattern_values(ctx: Context, table: str, f: dict[str, Any], n: int) -> pa.A
         "^[0-9a-f]{64}$": lambda: pa.array([archive_sha] * n),
         "^[0-9]+-[0-9]+$": lambda: pa.array([f"1-{len(ctx.archive_lines)}"] * n),
         "^[a-z_]+$": lambda: _choice(ctx, catalog()[ROOT_TABLE].field_names[1:], n),
+        "^[0-9]+\\.[0-9]+\\.[0-9]+$": lambda: pa.array(["1.0.0"] * n),
     }
     if pattern not in known:
         raise ValueError(f"{table}.{f['name']}: no generator for pattern {pattern!r}")
@@ -425,6 +427,10 @@ def build_table(ctx: Context, name: str, n: int, presets: dict[str, pa.Array]) -
         elif ftype == "integer":
             low = constraint(f, "minimum", 0)
             values = pa.array(ctx.rng.integers(low, low + 100, n))
+        elif ftype == "date":
+            days = ctx.rng.integers(0, 365 * 30, n)
+            values = pa.array(np.datetime64("1995-01-01") + days.astype("timedelta64[D]"))
+            values = values.cast(pa.date32())
         elif ftype == "string" and constraint(f, "pattern"):
             values = _pattern_values(ctx, name, f, n)
         elif ftype == "string" and col in NAME_LIKE:
@@ -486,12 +492,47 @@ def generate_tables(incidents: int, seed: int = 0, profile: dict | None = None) 
     for name, n in sizes.items():
         tables[name] = build_table(ctx, name, n, presets.get(name, {}))
 
-    tables["citations"] = _citations(ctx, contested, conf_rows, conf_field)
+    _give_inferences_a_reason(tables)
+    tables["citations"] = _citations(ctx, contested, conf_rows, conf_field, tables)
     return tables
 
 
+def _give_inferences_a_reason(tables: dict[str, pa.Table]) -> None:
+    """Rows whose certainty is `inferred` carry a note (the reasoning), as the checks require."""
+    for name, t in tables.items():
+        if not {"certainty", "note"} <= set(t.column_names):
+            continue
+        inferred = pc.equal(pc.cast(t["certainty"], pa.string()), "inferred")
+        note = pc.if_else(
+            pc.and_(inferred, pc.is_null(t["note"])), "Synthetic reasoning.", t["note"]
+        )
+        tables[name] = t.set_column(t.schema.get_field_index("note"), "note", note)
+
+
+def _fact_fields(table: pa.Table, name: str) -> pa.Array:
+    """Per row, the space-separated filled fact fields (x-cited) of a record (null if none)."""
+    parts = []
+    for col in catalog()[name].cited_fields:
+        values = table[col]
+        filled = pc.is_valid(values)
+        if pa.types.is_boolean(values.type):
+            filled = pc.and_(filled, pc.fill_null(values, False))
+        if pa.types.is_dictionary(values.type):
+            filled = pc.and_(filled, pc.not_equal(pc.cast(values, pa.string()), "unknown"))
+        parts.append(pc.if_else(filled, col, ""))
+    if not parts:
+        return pa.nulls(table.num_rows, pa.string())
+    joined = pc.binary_join_element_wise(*parts, " ")
+    squeezed = pc.utf8_trim_whitespace(pc.replace_substring_regex(joined, " +", " "))
+    return pc.if_else(pc.equal(squeezed, ""), pa.scalar(None, pa.string()), squeezed)
+
+
 def _citations(
-    ctx: Context, contested: dict[str, np.ndarray], conf_rows: np.ndarray, conf_field: str
+    ctx: Context,
+    contested: dict[str, np.ndarray],
+    conf_rows: np.ndarray,
+    conf_field: str,
+    tables: dict[str, pa.Table],
 ) -> pa.Table:
     """One citation per record of every cited table (rule 1), extra field citations,
     two differing field citations per conflict (rule 10), one `disputes` citation per
@@ -504,7 +545,9 @@ def _citations(
     def add(t: int, rows: np.ndarray, fld=None, value=None, dispute=False) -> None:
         parts_t.append(np.full(len(rows), t, dtype=np.int32))
         parts_r.append(rows.astype(np.int64))
-        parts_field.append(np.full(len(rows), fld, dtype=object))
+        parts_field.append(
+            fld if isinstance(fld, np.ndarray) else np.full(len(rows), fld, dtype=object)
+        )
         parts_value.append(
             np.full(len(rows), value, dtype=object) if not isinstance(value, np.ndarray) else value
         )
@@ -512,7 +555,8 @@ def _citations(
 
     total = 0
     for i, t in enumerate(targets):
-        add(i, np.arange(ctx.sizes[t]))
+        facts = _fact_fields(tables[t], t).to_numpy(zero_copy_only=False)
+        add(i, np.arange(ctx.sizes[t]), facts, None)
         total += ctx.sizes[t]
     inc = targets.index(ROOT_TABLE)
     extra = rng.integers(0, ctx.sizes[ROOT_TABLE], int(total * EXTRA_CITATIONS))
@@ -550,6 +594,10 @@ def _citations(
     presets["stance"] = pa.array(np.where(dispute, "disputes", "supports"))
     presets["field"] = pa.array(fld, pa.string())
     presets["value_as_stated"] = pa.array(value, pa.string())
+    # synthetic values have no words behind them: every field citation says it is derived
+    presets["derivation"] = pc.if_else(
+        pc.is_valid(presets["field"]), "Synthetic value.", pa.scalar(None, pa.string())
+    )
     return build_table(ctx, "citations", n, presets)
 
 
