@@ -1,0 +1,89 @@
+"""Field-level evidence, as a maintainer meets it: a fact without a citation that names it, or a
+value that is not in the words of its excerpt, fails the build with a located
+`file:line: column=value: check: message` and leaves every output as it was.
+
+The cases break a copy of a built repository with the fixture data (tests/conftest.py), like
+tests/test_faults.py, whose fixture and helpers they reuse."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from test_faults import _replace, _snapshot, built_repo  # noqa: F401 - the fixture is used
+
+from ca_militancy.build import pipeline
+from ca_militancy.build.provenance import ENV
+
+# name -> (fault, expected "file:line" prefix, column=value, check)
+EVIDENCE_FAULTS = {
+    "count not in its excerpt": (
+        _replace("incidents", b",3,3,4,", b",3,3,9,"),
+        "data/incidents.csv:2", "killed_high=9", "count-in-excerpt",
+    ),
+    "alias spelling not in its excerpt": (
+        _replace("aliases", b",IMU,", b",I.M.U.,"),
+        "data/aliases.csv:2", "alias=I.M.U.", "alias-in-excerpt",
+    ),
+    "day not in its excerpt": (
+        _replace("incidents", b"2011-05-05,2011-05-05", b"2011-05-06,2011-05-06"),
+        "data/incidents.csv:2", "date_start=2011-05-06", "date-in-excerpt",
+    ),
+    "place not in its excerpt": (
+        _replace("incidents", b",Kabul,", b",Herat,"),
+        "data/incidents.csv:2", "place=Herat", "place-in-excerpt",
+    ),
+    "implied tie marked reported": (
+        _replace("memberships", b",reported,,\n", b",reported,,Implied by the text.\n"),
+        "data/memberships.csv:2", "certainty=reported", "inference-marked-inferred",
+    ),
+    "citation names a field its record lacks": (
+        _replace("citations", b",role certainty,", b",role rank,"),
+        "data/citations.csv:", "field=rank", "cited-field-exists",
+    ),
+    "stated value with two fields": (
+        _replace("citations", b",killed_best,three,", b",killed_best killed_low,three,"),
+        "data/citations.csv:", "field=killed_best killed_low", "one-field-per-stated-value",
+    ),
+}  # fmt: skip
+
+
+def _uncite_government_kind(root, sources) -> None:
+    path = root / "data" / "citations.csv"
+    lines = path.read_bytes().split(b"\n")
+    hits = [i for i, ln in enumerate(lines) if ln.startswith(b"cit-a-gov,")]
+    assert len(hits) == 1
+    lines[hits[0]] = lines[hits[0]].replace(b",supports,kind,", b",supports,,")
+    path.write_bytes(b"\n".join(lines))
+
+
+EVIDENCE_FAULTS["fact field without a field citation"] = (
+    _uncite_government_kind,
+    "data/organizations.csv:2",
+    "kind=government",
+    "fact-fields-cited",
+)
+
+
+@pytest.mark.parametrize("case", sorted(EVIDENCE_FAULTS))
+def test_evidence_fault_fails_the_build_located(built_repo, tmp_path, capsys, monkeypatch, case):  # noqa: F811
+    base, base_sources = built_repo
+    root = tmp_path / "repo"
+    shutil.copytree(base, root, symlinks=True)
+    sources = tmp_path / "sources"
+    shutil.copytree(base_sources, sources)
+    monkeypatch.setenv(ENV, str(sources))
+    before = _snapshot(root)
+    fault, place, cell, check = EVIDENCE_FAULTS[case]
+    fault(root, sources)
+    capsys.readouterr()
+
+    code = pipeline.main(["--root", str(root), "--no-extras"])
+
+    err = capsys.readouterr().err
+    assert code != 0
+    located = [
+        ln for ln in err.splitlines() if place in ln and f"{cell}:" in ln and f": {check}: " in ln
+    ]
+    assert located, f"no line naming {place}, {cell} and {check} in:\n{err}"
+    assert _snapshot(root) == before
