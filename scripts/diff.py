@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Compare two releases: python scripts/diff.py OLD NEW [--json] (zips or directories).
 
-All logic is in ca_militancy.diff; this script only makes the checkout's package importable."""
+All logic is in ca_militancy.build.diff; this script only makes the checkout's package
+importable."""
 
 import sys
 from pathlib import Path
