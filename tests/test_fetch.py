@@ -246,6 +246,15 @@ def _slow(conn: socket.socket, stop: threading.Event) -> None:
         conn.sendall(b"x")
 
 
+def _slow_headers(conn: socket.socket, stop: threading.Event) -> None:
+    """A mirror that trickles its headers: http.client waits for each header line in full."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+    for _ in range(30):
+        if stop.wait(1.0):
+            return
+        conn.sendall(b"x")
+
+
 def _endless(conn: socket.socket, stop: threading.Event) -> None:
     """A mirror whose body never ends (bounded here at 64 MiB)."""
     conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: application/zip\r\n\r\n")
@@ -280,6 +289,13 @@ def test_a_mirror_trickling_bytes_is_given_up_at_the_deadline(tmp_path):
         fetch(VERSION, registry=_sized_registry(100), base=url, cache=cache, deadline=1, timeout=5)
     assert str(url) in str(err.value)
     assert _cache_files(cache) == [], "the partial download is deleted"
+
+
+def test_a_mirror_trickling_its_headers_is_given_up_at_the_deadline(tmp_path):
+    cache = tmp_path / "cache"
+    with raw_server(_slow_headers) as url, pytest.raises(FetchError, match=r"within 1 s"):
+        fetch(VERSION, registry=_sized_registry(100), base=url, cache=cache, deadline=1, timeout=5)
+    assert _cache_files(cache) == []
 
 
 def test_the_default_deadline_grows_with_the_registry_size():

@@ -6,9 +6,9 @@ package says; anything else is deleted before it can be loaded. Nothing is trust
 and nothing is left half-written:
 
 - A download has an overall deadline, not only a timeout per read (a mirror trickling a byte a
-  second never trips a per-read timeout), and stops reading at the registry's size (at
-  `MAX_UNSIZED_DOWNLOAD` for an entry without one), so a mirror cannot hang `fetch` or fill
-  the disk.
+  second never trips a per-read timeout): when it passes, the connection is shut down whatever
+  it is waiting for. It stops reading at the registry's size (at `MAX_UNSIZED_DOWNLOAD` for an
+  entry without one), so a mirror can neither hang `fetch` nor fill the disk.
 - Extraction stops at `EXPANSION_RATIO` times the zip's size (at most `MAX_EXTRACTED`),
   counted from the members' declared sizes before anything is written and from the bytes
   actually written, so a zip bomb is refused.
@@ -37,7 +37,9 @@ import json
 import os
 import re
 import shutil
+import socket
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -201,7 +203,7 @@ def _network_errors(url: str, timeout: float) -> Iterator[None]:
     except http.client.HTTPException as exc:
         raise FetchError(
             f"could not download {url}: the server's reply is not valid HTTP "
-            f"({type(exc).__name__}: {exc})"
+            f"({type(exc).__name__}: {str(exc).strip()})"
         ) from exc
     except OSError as exc:
         raise FetchError(f"could not download {url}: the connection failed ({exc})") from exc
@@ -238,9 +240,84 @@ def _repair_hint(version: str) -> str:
 # ---- download ----------------------------------------------------------------------------------
 
 
+class _Watchdog:
+    """The deadline of one download: it shuts down each of the download's connections when the
+    deadline passes, so that no read, of the status line, the headers or the body, outlives it.
+    A per-read timeout alone never fires for a server that trickles a byte at a time."""
+
+    def __init__(self, seconds: float) -> None:
+        self.ends = time.monotonic() + seconds
+        self._expired = threading.Event()
+        self._timers: list[threading.Timer] = []
+
+    def watch(self, sock: socket.socket) -> None:
+        timer = threading.Timer(max(0.0, self.ends - time.monotonic()), self._expire, (sock,))
+        timer.daemon = True
+        self._timers.append(timer)
+        timer.start()
+
+    def _expire(self, sock: socket.socket) -> None:
+        self._expired.set()
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+    def passed(self) -> bool:
+        return self._expired.is_set() or time.monotonic() > self.ends
+
+    def cancel(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+
+
+class _Watched:
+    """Mixin for http.client connections: hand each new socket to the download's watchdog."""
+
+    watchdog: _Watchdog
+    sock: socket.socket
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        self.watchdog.watch(self.sock)
+
+
+def _opener(watchdog: _Watchdog) -> urllib.request.OpenerDirector:
+    """urllib's usual opener (proxies, redirects, file:// mirrors) whose HTTP and HTTPS
+    connections are watched by `watchdog`."""
+    attrs = {"watchdog": watchdog}
+    plain = type("WatchedHTTPConnection", (_Watched, http.client.HTTPConnection), attrs)
+    tls = type("WatchedHTTPSConnection", (_Watched, http.client.HTTPSConnection), attrs)
+
+    class HTTPHandler(urllib.request.HTTPHandler):
+        def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(plain, req)
+
+    class HTTPSHandler(urllib.request.HTTPSHandler):
+        def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(tls, req, context=self._context)  # type: ignore[attr-defined]
+
+    return urllib.request.build_opener(HTTPHandler, HTTPSHandler)
+
+
 def _download(url: str, dest: Path, release: Release, timeout: float, deadline: float) -> str:
     """Stream `url` into `dest` and return the sha256 of the bytes written; give up once the
     download has taken `deadline` seconds or sent more bytes than the registry allows."""
+    watchdog = _Watchdog(deadline)
+    try:
+        return _stream(url, dest, release, timeout, watchdog)
+    except FetchError as exc:
+        if not watchdog.passed():
+            raise
+        raise FetchError(
+            f"gave up on {url}: the download did not finish within {deadline:g} s ({exc}); "
+            "pass a larger deadline= on a slow connection"
+        ) from exc
+    finally:
+        watchdog.cancel()
+
+
+def _stream(url: str, dest: Path, release: Release, timeout: float, watchdog: _Watchdog) -> str:
+    """The body of `_download`; a FetchError raised once the deadline has passed is reported
+    as the deadline by the caller."""
     if release.size is not None:
         limit, allowed = release.size, f"the registry lists {release.size}"
     else:
@@ -248,9 +325,8 @@ def _download(url: str, dest: Path, release: Release, timeout: float, deadline: 
         allowed = f"the cap for a release without a size in the registry is {limit}"
     digest = hashlib.sha256()
     received = 0
-    started = time.monotonic()
     with _network_errors(url, timeout):
-        response = urllib.request.urlopen(url, timeout=min(timeout, deadline))
+        response = _opener(watchdog).open(url, timeout=timeout)
     with response, dest.open("wb") as out:
         declared = response.headers.get("Content-Length")
         declared = int(declared) if declared and declared.isdigit() else None
@@ -258,20 +334,16 @@ def _download(url: str, dest: Path, release: Release, timeout: float, deadline: 
             raise FetchError(
                 f"refusing {url}: the server announces {declared} bytes, but {allowed}"
             )
-        # read1 returns what one socket read brings, so the deadline is checked between reads
-        # even when a mirror trickles bytes.
+        # read1 returns what one socket read brings, so the deadline is checked between reads.
         read = getattr(response, "read1", response.read)
         while True:
-            if time.monotonic() - started > deadline:
-                raise FetchError(
-                    f"gave up on {url}: the download did not finish within {deadline:g} s "
-                    f"({received} bytes received); pass a larger deadline= on a slow connection"
-                )
             with _network_errors(url, timeout):
                 try:
                     chunk = read(min(CHUNK, limit - received + 1))
                 except http.client.IncompleteRead:
                     chunk = b""  # a short body: reported below, with the byte counts
+            if watchdog.passed():
+                raise FetchError(f"{received} bytes received")
             if not chunk:
                 break
             received += len(chunk)
