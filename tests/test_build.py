@@ -143,10 +143,26 @@ def test_wheel_ships_package_data_and_registry(built):
             assert f"ca_militancy/_data/parquet/{t}.parquet" in names
             assert f"ca_militancy/_data/schemas/{t}.schema.json" in names
         reg = json.loads(zf.read("ca_militancy/_data/registry.json"))
-        assert reg[VERSION] == {"file": ZIP, "sha256": _sha(built / "dist" / ZIP)}
+        assert reg[VERSION] == {
+            "file": ZIP,
+            "sha256": _sha(built / "dist" / ZIP),
+            "size": (built / "dist" / ZIP).stat().st_size,
+        }
         desc = json.loads(zf.read("ca_militancy/_data/datapackage.json"))
         assert {r["format"] for r in desc["resources"]} == {"parquet"}
     assert (built / "src" / "ca_militancy" / "_data" / "registry.json").is_file()
+
+
+def test_the_registry_records_each_zip_size(tmp_path):
+    (tmp_path / "releases").mkdir()
+    old = {"version": "0.1.0", "zip": "ca-militancy-0.1.0.zip"}
+    old["files"] = {old["zip"]: "a" * 64}
+    (tmp_path / "releases" / "0.1.0.json").write_text(json.dumps(old), encoding="utf-8")
+    built = tmp_path / "ca-militancy-0.2.0.zip"
+    built.write_bytes(b"0123456789")
+    reg = pipeline.registry(tmp_path, built, "0.2.0")
+    assert reg["0.2.0"] == {"file": built.name, "sha256": _sha(built), "size": 10}
+    assert reg["0.1.0"] == {"file": old["zip"], "sha256": "a" * 64}, "no size known: none made up"
 
 
 def test_rebuild_is_byte_identical_and_leaves_the_tree_unchanged(built, tmp_path, monkeypatch):

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time these come from __g
     from ca_militancy.reader.api import cite, load, load_all, lookup, schema, tables
     from ca_militancy.reader.browse import sqlite_path
     from ca_militancy.reader.errors import (
+        CacheError,
         ChecksumError,
         DataNotFoundError,
         FetchError,
@@ -59,6 +60,7 @@ _LAZY = {
     "NotCitedError": _ERRORS,
     "FetchError": _ERRORS,
     "ChecksumError": _ERRORS,
+    "CacheError": _ERRORS,
     "UnsafeArchiveError": _ERRORS,
 }
 
@@ -74,6 +76,7 @@ __all__ = [  # noqa: RUF022 - grouped: version, API, errors
     "dataset",
     "Dataset",
     "sqlite_path",
+    "CacheError",
     "ChecksumError",
     "DataNotFoundError",
     "FetchError",

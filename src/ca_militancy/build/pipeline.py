@@ -329,11 +329,14 @@ def stage_package_data(
         shutil.copy2(sqlite_file, data_dir / PACKAGED_NAME)
 
 
-def registry(root: Path, zip_path: Path, version: str) -> dict[str, dict[str, str]]:
-    """{version: {"file": zip name, "sha256": ...}} from releases/*.json plus this build."""
+def registry(root: Path, zip_path: Path, version: str) -> dict[str, dict[str, str | int]]:
+    """{version: {"file": zip name, "sha256": ..., "size": bytes}} from releases/*.json plus
+    this build. The size is what `fetch` stops reading at, so it is recorded only where it is
+    known, for this build's zip: the manifests in releases/ list hashes only, and `fetch`
+    applies its documented cap to a release without a size."""
     import json
 
-    out: dict[str, dict[str, str]] = {}
+    out: dict[str, dict[str, str | int]] = {}
     for path in sorted((root / "releases").glob("*.json")):
         try:
             m = json.loads(path.read_text(encoding="utf-8"))
@@ -341,7 +344,11 @@ def registry(root: Path, zip_path: Path, version: str) -> dict[str, dict[str, st
             out[m["version"]] = {"file": name, "sha256": m["files"][name]}
         except (KeyError, ValueError, TypeError):
             continue
-    out[version] = {"file": zip_path.name, "sha256": sha256_path(zip_path)}
+    out[version] = {
+        "file": zip_path.name,
+        "sha256": sha256_path(zip_path),
+        "size": zip_path.stat().st_size,
+    }
     return dict(sorted(out.items()))
 
 

@@ -96,7 +96,7 @@ def _dataset(args: argparse.Namespace) -> Dataset:
     if args.release:
         from ca_militancy.reader.fetch import fetch
 
-        return fetch(args.release)
+        return fetch(args.release, force=args.force)
     return loader.dataset(args.data) if args.data else loader.dataset()
 
 
@@ -411,6 +411,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--release", metavar="VERSION", help="use release VERSION (downloaded, verified and cached)"
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="with --release: discard the cached copy of VERSION and make it again (the repair "
+        "when a cached copy is refused as changed)",
+    )
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="machine-readable JSON output")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -489,6 +495,8 @@ def _run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) ->
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.force and not args.release:
+        parser.error("--force needs --release VERSION: it repairs a fetched release's cache")
     try:
         return _run(args.func, args)
     except BrokenPipeError:

@@ -30,12 +30,20 @@ class NotCitedError(ValueError):
 
 
 class FetchError(RuntimeError):
-    """A release could not be fetched (unknown version, network, HTTP error)."""
+    """A release could not be fetched (unknown version, network, HTTP error, a deadline or size
+    limit passed, a broken archive); every failure of `fetch` is one, its message the cause."""
 
 
 class ChecksumError(FetchError):
-    """The downloaded bytes do not match the registry's sha256; nothing was kept."""
+    """The downloaded bytes do not match the registry's sha256 (nothing was kept), or a cached
+    copy changed after it was extracted (nothing is loaded until `fetch(..., force=True)`)."""
 
 
 class UnsafeArchiveError(FetchError):
-    """The zip has a member with an absolute path or '..'; nothing was extracted or kept."""
+    """The zip has a member with an absolute path or '..', or would expand beyond the size cap;
+    nothing was extracted or kept."""
+
+
+class CacheError(FetchError):
+    """The cache directory cannot be used: the disk is full, it is read-only, or a file is in
+    the way. Not a network problem: another cache directory (`CA_MILITANCY_CACHE`) helps."""

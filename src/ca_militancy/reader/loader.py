@@ -57,11 +57,16 @@ def default_root() -> Path:
 _DATASETS: dict[tuple[Path, str | None], Dataset] = {}
 
 
-def dataset(root: Path | str | None = None, version: str | None = None) -> Dataset:
-    """The (cached) dataset of a data directory; the default one when `root` is None."""
+def dataset(
+    root: Path | str | None = None, version: str | None = None, *, reload: bool = False
+) -> Dataset:
+    """The (cached) dataset of a data directory; the default one when `root` is None.
+
+    `reload=True` forgets what was read from the directory before, for when its files were
+    replaced (fetch making a cached release again)."""
     path = Path(root).resolve() if root is not None else default_root()
     key = (path, version)
-    if key not in _DATASETS:
+    if reload or key not in _DATASETS:
         _DATASETS[key] = Dataset(path, version=version)
     return _DATASETS[key]
 
