@@ -244,3 +244,31 @@ def test_own_words_rule_flags_a_summary_that_copies_the_source(fixture_package):
     shorter = " ".join(words[: COPIED_WORDS - 1])
     _rewrite(root, "incidents", _set("summary", f"In short: {shorter}."))
     assert not [p for p in _problems(root, sources) if p.check == "own-words"]
+
+
+PERSIAN_WITH_ZWNJ = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"  # mi-khwaham, "I want"
+
+
+@pytest.mark.parametrize(
+    ("table", "field", "value", "allowed"),
+    [
+        # Persian spelling needs ZWNJ inside words; an excerpt is a verbatim quote, so it keeps it
+        ("citations", "excerpt", f"Heading {PERSIAN_WITH_ZWNJ}", True),
+        ("citations", "excerpt", "Heading\u200d\u0628\u0647", True),
+        # a joiner at a word's edge, or between non-letters, joins nothing: it only hides
+        ("citations", "excerpt", "Heading\u200c of", False),
+        ("citations", "excerpt", "\u0645\u06cc\u200c 1", False),
+        # outside excerpts the names are look-up keys: an invisible character breaks matching
+        ("aliases", "alias", PERSIAN_WITH_ZWNJ, False),
+        ("citations", "excerpt", "Heading \u200eof", False),  # bidi mark
+    ],
+)
+def test_joiners_are_allowed_only_inside_words_of_excerpts(
+    fixture_package, table, field, value, allowed
+):
+    root, _ = fixture_package
+    _rewrite(root, table, _set(field, value, len(FIXTURE_ROWS[table]) - 1))
+    found = [p for p in _problems(root) if p.check == "no-invisible-characters"]
+    assert (not found) == allowed, [str(p) for p in found]
+    if found:
+        assert found[0].column == field and found[0].row is not None

@@ -103,6 +103,16 @@ FAULTS = {
     "excerpt not in source": (_replace("citations", b"Ahmad is a member of", b"Ahmad leads"),
                               "data/citations.csv:", "excerpt-verbatim"),
     "tampered archived text": (_tamper, "data/sources.csv:2", "archived-text-hash"),
+    # invisible and bidirectional characters (a zero-width space at the end of an alias breaks
+    # look-ups; U+202E reverses what a reader sees)
+    "zero-width space in an alias": (_replace("aliases", b",IMU,", ",IMU\u200b,".encode()),
+                                     "data/aliases.csv:2", "no-invisible-characters"),
+    "right-to-left override": (_replace("people", b"A member.", "A \u202emember.".encode()),
+                               "data/people.csv:2", "no-invisible-characters"),
+    "line separator": (_replace("incidents", b"Kabul,", "Kab\u2028ul,".encode()),
+                       "data/incidents.csv:2", "no-invisible-characters"),
+    "soft hyphen": (_replace("people", b"Ahmad", "Ah\u00admad".encode()), "data/people.csv:2",
+                    "no-invisible-characters"),
 }  # fmt: skip
 
 

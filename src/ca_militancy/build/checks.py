@@ -339,13 +339,38 @@ def alias_names_one_entity(catalog: Catalog, reads: dict[str, ReadResult], log: 
 _CONTROL = r"[\x{0}-\x{8}\x{b}-\x{1f}\x{7f}-\x{9f}\n\t]"
 _EDGE_SPACE = r"(^[\s\p{Z}\x{feff}])|([\s\p{Z}\x{feff}]$)"
 _FORMULA = "^[=+\\-@]"
-# one pass that finds any of the three; the rules are told apart only where it matches
-_ANY_TEXT_PROBLEM = f"(?:{_CONTROL})|(?:{_EDGE_SPACE})|(?:{_FORMULA})"
+# Characters a reader cannot see: format characters (zero-width space, soft hyphen, the bidi
+# embeddings, overrides, isolates and marks, byte-order mark) and the line and paragraph
+# separators. A zero-width space at the end of an alias silently breaks look-ups; U+202E
+# reverses what a reader sees.
+_INVISIBLE = r"[\p{Cf}\p{Zl}\p{Zp}]"
+# ZWNJ and ZWJ between two letters (or their marks): Persian spelling needs ZWNJ inside words
+# (mi<ZWNJ>khwaham), and Arabic-script text uses both to choose letter forms. Only verbatim
+# quotes may keep them: excerpts must match the archived text exactly (rule 3), whereas names,
+# aliases and the project's own text are look-up keys or the project's own spelling.
+_JOINER_IN_WORD = r"([\p{L}\p{M}])[\x{200c}\x{200d}]([\p{L}\p{M}])"
+VERBATIM_FIELDS = frozenset({"excerpt"})
+# one pass that finds any of the rules; the rules are told apart only where it matches
+_ANY_TEXT_PROBLEM = f"(?:{_CONTROL})|(?:{_EDGE_SPACE})|(?:{_FORMULA})|(?:{_INVISIBLE})"
 TEXT_RULES = (
     (_CONTROL, "no-control-characters", "control character"),
     (_EDGE_SPACE, "no-edge-space", "leading or trailing space"),
     (_FORMULA, "no-formula-start", "starts with =, +, - or @ (spreadsheet formula injection)"),
+    (
+        _INVISIBLE,
+        "no-invisible-characters",
+        "invisible or bidirectional-control character (zero-width, soft hyphen, bidi "
+        "embedding/override/isolate/mark, line or paragraph separator)",
+    ),
 )
+
+
+def _without_joiners_in_words(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The values with every ZWNJ/ZWJ that sits between two letters removed. Two passes,
+    because a match consumes the letter after the joiner that the next joiner needs."""
+    for _ in range(2):
+        values = pc.replace_substring_regex(values, _JOINER_IN_WORD, r"\1\2")
+    return values
 
 
 def _distinct(col: pa.ChunkedArray) -> pa.Array | None:
@@ -383,8 +408,11 @@ def text_cells_clean(r: ReadResult, log: ProblemLog) -> None:
         values = col if distinct is None else distinct
         checks = [(_nfc_problems(values), "text-nfc-normalized", "text is not NFC-normalized")]
         if pc.any(pc.match_substring_regex(values, _ANY_TEXT_PROBLEM)).as_py():
+            checked = values
+            if f["name"] in VERBATIM_FIELDS:
+                checked = _without_joiners_in_words(values)
             checks += [
-                (_np_bool(pc.match_substring_regex(values, pattern)), rule, message)
+                (_np_bool(pc.match_substring_regex(checked, pattern)), rule, message)
                 for pattern, rule, message in TEXT_RULES
             ]
         for mask, rule, message in checks:
@@ -539,6 +567,7 @@ no-control-characters          table     7  text cells hold no control character
 no-edge-space                  table     7  text cells have no leading or trailing space
 no-formula-start               table     7  text cells do not start with =, +, - or @
 text-nfc-normalized            table     7  text cells are NFC-normalized
+no-invisible-characters        table     7  text cells hold no invisible or bidi-control characters
 country-code-iso3166           table     9  country codes are ISO 3166-1 alpha-2 codes
 alias-names-one-entity         package   6  an alias names one entity unless marked ambiguous
 conflict-has-versions          package  10  a conflict has two versions or a disputing citation
