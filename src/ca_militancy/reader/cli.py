@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
 from collections.abc import Callable, Sequence
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ca_militancy.__about__ import __version__
+from ca_militancy.core.pipes import silence_stdout
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -458,12 +458,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader closed the pipe (`ca-militancy show incidents | head`): not an error.
         silence_stdout()
         return 0
-
-
-def silence_stdout() -> None:
-    """Point stdout at /dev/null so that Python's final flush after a closed pipe is quiet."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
 
 
 if __name__ == "__main__":  # pragma: no cover
