@@ -266,3 +266,14 @@ def test_an_unexpected_error_is_one_line_and_leaves_outputs(
     assert ("Traceback" in err) == debug
     assert _snapshot(root) == before
     assert not any((root / "build").glob("ca-militancy-build-*")), "staging left behind"
+
+
+def test_a_cut_table_is_named_first_as_the_likely_cause(built_repo, tmp_path, capsys, monkeypatch):
+    """citations.csv cut at a row boundary still parses; the records it no longer cites are
+    listed in their own tables, so the line naming the cut comes first."""
+    root, _ = _run_build(built_repo, tmp_path, monkeypatch, _whole("citations", _first_lines(5)))
+    capsys.readouterr()
+    assert pipeline.main(["--root", str(root), "--no-extras"]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[1].startswith("likely cause: data/citations.csv:5: citation_id=")
+    assert ": table-complete: " in lines[1] and "cut short" in lines[1]

@@ -158,8 +158,11 @@ class Build:
             checked = check_package(catalog, root / "data", self.sources_dir, limit=self.limit)
             res.checks_run, res.checks_skipped = checked.run, checked.skipped
             if not checked.ok:
+                # a table that is empty or cut short explains the cascade listed after it
+                causes = [p for p in checked.log.all() if p.check == "table-complete"]
                 raise BuildFailed(
                     f"{checked.log.total} problem(s) in the data; nothing was written\n"
+                    + "".join(f"likely cause: {p}\n" for p in causes)
                     + checked.log.report()
                 )
             tables = checked.tables
