@@ -10,7 +10,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from ca_militancy.build.diff import main
-from ca_militancy.reader.cli import silence_stdout
+from ca_militancy.core.pipes import silence_stdout
 
 if __name__ == "__main__":
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import subprocess
 import sys
@@ -118,3 +119,22 @@ def test_parquet_read_back_is_found(tmp_path):
     check_read_back("t", pa.table({"a": pa.array(["x", "z"])}), path, log)
     [p] = log.all()
     assert (p.check, p.column) == ("parquet-read-back", "a")
+
+
+def test_list_checks_into_a_closed_pipe_ends_quietly():
+    """`scripts/build.py --list-checks | head -1`: the reader may be gone before the first
+    write; that is not an error and prints no BrokenPipeError traceback."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone away before anything is written
+    try:
+        proc = subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "build.py"), "--list-checks"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr

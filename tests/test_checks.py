@@ -12,6 +12,7 @@ from conftest import FIXTURE_ROWS, INC, ORG, csv_text
 
 from ca_militancy.build import checks
 from ca_militancy.build.checks import ProblemLog, check_repository
+from ca_militancy.core.problems import Problem
 
 
 def _rewrite(root: Path, table: str, mutate) -> None:
@@ -202,6 +203,15 @@ def test_problem_log_limits_per_table_and_counts_the_rest():
     assert "... and 7 more in t" in log.report()
 
 
+@pytest.mark.parametrize("column", ["description", None])
+def test_a_huge_value_is_shown_by_its_start(column):
+    """A junk line of millions of characters is shown cut to 80, marked as cut."""
+    problem = Problem("data/t.csv", 3, column, "\x00junk" * 2_000_000, "row-width", "m")
+    shown = str(problem).split(": ")[1]
+    assert shown.endswith("...") and len(shown.removeprefix(f"{column}=")) == 80
+    assert str(problem).startswith("data/t.csv:3: ") and "\\x00junk" in shown
+
+
 def test_provenance_finds_a_missing_excerpt_and_a_tampered_text(fixture_package):
     root, sources = fixture_package
     _rewrite(root, "citations", _set("excerpt", "words that the source never wrote", 0))
@@ -244,3 +254,52 @@ def test_own_words_rule_flags_a_summary_that_copies_the_source(fixture_package):
     shorter = " ".join(words[: COPIED_WORDS - 1])
     _rewrite(root, "incidents", _set("summary", f"In short: {shorter}."))
     assert not [p for p in _problems(root, sources) if p.check == "own-words"]
+
+
+PERSIAN_WITH_ZWNJ = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"  # mi-khwaham, "I want"
+
+
+@pytest.mark.parametrize(
+    ("table", "field", "value", "allowed"),
+    [
+        # Persian spelling needs ZWNJ inside words; an excerpt is a verbatim quote, so it keeps it
+        ("citations", "excerpt", f"Heading {PERSIAN_WITH_ZWNJ}", True),
+        ("citations", "excerpt", "Heading\u200d\u0628\u0647", True),
+        # a joiner at a word's edge, or between non-letters, joins nothing: it only hides
+        ("citations", "excerpt", "Heading\u200c of", False),
+        ("citations", "excerpt", "\u0645\u06cc\u200c 1", False),
+        # the project's own words may be Persian too (fields marked x-own-words)
+        ("incidents", "summary", f"Militants attacked; {PERSIAN_WITH_ZWNJ}.", True),
+        # names are look-up keys: an invisible character there breaks matching
+        ("aliases", "alias", PERSIAN_WITH_ZWNJ, False),
+        ("people", "name", PERSIAN_WITH_ZWNJ, False),
+        ("citations", "excerpt", "Heading \u200eof", False),  # bidi mark
+    ],
+)
+def test_joiners_are_allowed_only_inside_words_of_prose(
+    fixture_package, table, field, value, allowed
+):
+    root, _ = fixture_package
+    _rewrite(root, table, _set(field, value, len(FIXTURE_ROWS[table]) - 1))
+    found = [p for p in _problems(root) if p.check == "no-invisible-characters"]
+    assert (not found) == allowed, [str(p) for p in found]
+    if found:
+        assert found[0].column == field and found[0].row is not None
+
+
+@pytest.mark.parametrize(
+    ("value", "fits"),
+    [
+        ("9223372036854775807", True),
+        ("9223372036854775808", False),
+        ("00009223372036854775807", True),
+        ("99999999999999999999", False),
+    ],
+)
+def test_integers_beyond_int64_are_type_problems(fixture_package, value, fits):
+    root, _ = fixture_package
+    _rewrite(root, "incidents", _set("killed_high", value))
+    found = [p for p in _problems(root) if p.check == "type"]
+    assert (not found) == fits, [str(p) for p in found]
+    if found:
+        assert (found[0].row, found[0].column) == (2, "killed_high")

@@ -16,7 +16,14 @@ from test_loader_fixture import ROWS, make_dataset
 
 from ca_militancy.__about__ import __version__
 from ca_militancy.core.catalog import catalog
-from ca_militancy.reader.cli import EXIT_MISSING_EXTRA, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, main
+from ca_militancy.reader.cli import (
+    EXIT_ERROR,
+    EXIT_MISSING_EXTRA,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_USAGE,
+    main,
+)
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 JAK = "org-jund-al-khilafah"
@@ -209,3 +216,82 @@ def test_output_piped_into_head_ends_quietly(tmp_path):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 0
     assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_ctrl_c_exits_130_with_one_line(ds):
+    """An interrupted command (Ctrl-C) ends with exit 130 and one line, not a traceback."""
+    script = (
+        "import sys\n"
+        "import ca_militancy.reader.cli as cli\n"
+        "def interrupted(args):\n"
+        "    raise KeyboardInterrupt\n"
+        "cli.cmd_tables = interrupted\n"
+        f"sys.exit(cli.main(['--data', {str(ds.root)!r}, 'tables']))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert proc.returncode == 130
+    assert proc.stderr.strip() == "ca-militancy: interrupted", proc.stderr
+    assert proc.stdout == ""
+
+
+def test_export_refuses_a_file_as_out(run, tmp_path):
+    target = tmp_path / "not-a-dir.csv"
+    target.write_text("keep me\n")
+    code, out, err = run("export", "--format", "csv", "--out", str(target))
+    assert code == EXIT_USAGE and "not a directory" in err and str(target) in err
+    assert "Traceback" not in err and out == ""
+    assert target.read_text() == "keep me\n"
+
+
+def test_export_refuses_to_overwrite_unless_forced(run, tmp_path):
+    assert run("export", "--format", "csv", "--out", str(tmp_path))[0] == EXIT_OK
+    people = tmp_path / "people.csv"
+    people.write_text("edited by hand\n")
+    code, _, err = run("export", "--format", "csv", "--out", str(tmp_path))
+    assert code == EXIT_ERROR and "people.csv" in err and "--force" in err
+    assert people.read_text() == "edited by hand\n", "nothing is overwritten without --force"
+    code, _, _ = run("export", "--format", "csv", "--out", str(tmp_path), "--force")
+    assert code == EXIT_OK and people.read_text().startswith("person_id,")
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "kind"),
+    [
+        (["show", "organisations"], EXIT_NOT_FOUND, "not_found"),
+        (["cite", "conflicts", "cnf-x"], EXIT_USAGE, "usage"),
+        (["lookup", "Zzyzx", "--limit", "-1"], EXIT_USAGE, "usage"),
+    ],
+)
+def test_json_errors_are_a_json_object_on_stdout(ds, capsys, args, code, kind):
+    """Under --json a script reads the error from stdout, as JSON, with the same exit code."""
+    try:
+        got = main(["--data", str(ds.root), *args, "--json"])
+    except SystemExit as exc:  # argparse's usage errors end in SystemExit
+        got = exc.code
+    out, err = capsys.readouterr()
+    assert got == code
+    assert out, f"no JSON on stdout; stderr: {err}"
+    error = json.loads(out)["error"]
+    assert error["type"] == kind and error["exit_code"] == code and error["message"]
+    assert err == ""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["show", "people", "--limit", "-1"],
+        ["lookup", "Jund", "--limit", "0"],
+        ["lookup", "Jund", "--limit", "-1"],
+        ["lookup", "Jund", "--min-score", "nan"],
+        ["lookup", "Jund", "--min-score", "inf"],
+        ["lookup", "Jund", "--min-score", "101"],
+        ["lookup", "Jund", "--min-score", "-5"],
+    ],
+)
+def test_out_of_range_numbers_are_usage_errors(run, args):
+    with pytest.raises(SystemExit) as exc:
+        run(*args)
+    assert exc.value.code == EXIT_USAGE

@@ -11,6 +11,7 @@ frictionless cannot see each one.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -21,7 +22,7 @@ from test_faults import FAULTS
 
 from ca_militancy.build.checks import check_repository
 from ca_militancy.build.provenance import sources_dir_from_env
-from ca_militancy.core.catalog import catalog
+from ca_militancy.core.catalog import SchemaError, catalog
 
 frictionless = pytest.importorskip("frictionless", reason="the reference validator is needed")
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -34,6 +35,24 @@ PROJECT_ONLY = {
     "formula-like cell": "a cell starting with '=' is a valid string; rule 7 forbids it",
     "excerpt not in source": "the archived texts are not part of the package (rule 3)",
     "tampered archived text": "the archived texts are not part of the package (rule 3)",
+    "archived text not UTF-8": "the archived texts are not part of the package (rule 3)",
+    "zero-width space in an alias": "an invisible character is a valid string; rule 7 forbids it",
+    "right-to-left override": "a bidi control is a valid string; rule 7 forbids it",
+    "line separator": "U+2028 is a valid string; rule 7 forbids it",
+    "soft hyphen": "a soft hyphen is a valid string; rule 7 forbids it",
+    "integer beyond int64": "Table Schema integers are unbounded; Arrow's and SQLite's are 64-bit",
+    "stray quote inside a field": "Python's csv reads a quote inside an unquoted field as text",
+    "unterminated quote on the last row": "Python's csv reads an open quote as a cell to the end",
+    "CSV without a schema": "frictionless sees only the files the descriptor names",
+    "header-only table that others refer to": (
+        "an empty table is valid; frictionless fails the tables that refer to it, ours say once "
+        "that the referenced table is empty"
+    ),
+}
+# Fault cases whose errors our checks list in more tables than the one at fault, and why: the
+# table at fault gets one problem that names the cascade, and the rows it breaks are listed too.
+CASCADES = {
+    "file cut at a row boundary": "each record the lost citations cited is uncited (rule 1)",
 }
 
 
@@ -80,10 +99,19 @@ def test_fault_case_same_verdict_and_table(fixture_tree, case):
     fault, place, _rule = FAULTS[case]
     fault(root, sources)
     table = _table_of(place)
+    if place.startswith("schemas/"):
+        # a schema our build cannot use (frictionless may accept it: a primary key is optional
+        # in Table Schema): nothing is checked, and the error names the file
+        with pytest.raises(SchemaError, match=re.escape(place.split(":")[0])):
+            project_failing(root, sources)
+        return
 
     ok, ours = project_failing(root, sources)
 
     assert not ok, f"{case}: our checks found nothing"
+    if case in CASCADES:
+        assert table in ours, f"{case}: our checks fail {ours}, not {table} ({CASCADES[case]})"
+        return  # frictionless does not know the project rule the cascade breaks
     assert ours == {table}, f"{case}: our checks fail {ours}, the fault is in {table}"
     if case in PROJECT_ONLY:
         return  # frictionless cannot see it: PROJECT_ONLY[case]

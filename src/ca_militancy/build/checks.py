@@ -153,21 +153,27 @@ def check_primary_key(r: ReadResult, log: ProblemLog) -> None:
 
 def check_foreign_keys(
     r: ReadResult, tables: dict[str, pa.Table], log: ProblemLog
-) -> None:
+) -> dict[str, int]:
     """Every filled foreign-key cell points at an existing key (self-references included;
     empty cells are skipped, as in frictionless, which is what the nullable polymorphic
-    columns rely on)."""
+    columns rely on). Returns the number of dangling cells per referenced table; those into
+    an empty table are counted but not listed (``table-complete`` says it once)."""
     name, file = r.name, r.schema.file
+    dangling: dict[str, int] = defaultdict(int)
     for col, ref_table, ref_col in ((k.column, k.table, k.ref_column) for k in r.schema.foreign_keys):
         if ref_table not in tables:
             continue  # that table's own problems are reported already
         target = _as_str(tables[ref_table][ref_col])
         values = r.raw[col]
         bad = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, target)))
-        log.add_mask(
+        if len(target) == 0:
+            dangling[ref_table] += int(pc.sum(bad).as_py() or 0)
+            continue
+        dangling[ref_table] += log.add_mask(
             name, file, r.lines, bad, col, values, "foreign-key",
             f"no {ref_table}.{ref_col} with this value",
         )  # fmt: skip
+    return dangling
 
 
 # --- project rules ---------------------------------------------------------------------------
@@ -176,10 +182,12 @@ def check_foreign_keys(
 
 def every_record_cited(
     r: ReadResult, catalog: Catalog, tables: dict[str, pa.Table], log: ProblemLog
-) -> None:
+) -> int:
+    """Returns the number of records without a citation; with an empty citations table they
+    are counted but not listed (``table-complete`` says it once)."""
     name = r.name
     if r.schema.uncited or "citations" not in tables:
-        return
+        return 0
     col = catalog.citing_column(name)
     pk = r.schema.primary_key
     if col is None:
@@ -187,14 +195,53 @@ def every_record_cited(
             name, r.schema.file, None, None, None, "every-record-cited",
             "no citations column refers to this table, so its rows cannot be cited",
         )  # fmt: skip
-        return
+        return 0
+    if tables["citations"].num_rows == 0:
+        return r.typed.num_rows
     cited = pc.drop_null(tables["citations"][col])
     keys = key_strings(r.typed, pk)
     bad = pc.invert(pc.is_in(keys, cited))
-    log.add_mask(
+    return log.add_mask(
         name, r.schema.file, r.lines, bad, pk[0], keys, "every-record-cited",
         f"no citation has {col} = this record",
     )  # fmt: skip
+
+
+# A table others refer to looks cut short when the rows missing from it are wanted by this
+# many other tables, or by this many rows (one or two are the ordinary typo or forgotten row).
+CASCADE_TABLES = 2
+CASCADE_ROWS = 10
+
+
+def table_complete(
+    reads: dict[str, ReadResult], wanted: dict[str, dict[str, int]], log: ProblemLog
+) -> None:
+    """One problem on the table that a cascade of foreign-key or citation problems in other
+    tables points at: an empty table (its cascade is not listed), or one whose rows seem to
+    stop short (a file cut at a row boundary still parses; only what refers to the lost rows
+    shows the cut)."""
+    for target, by_table in sorted(wanted.items()):
+        by_table = {t: n for t, n in by_table.items() if n and t != target}
+        r = reads.get(target)
+        if not by_table or r is None or not r.ok:
+            continue
+        total = sum(by_table.values())
+        breakdown = ", ".join(f"{t} {n}" for t, n in sorted(by_table.items()))
+        file = r.schema.file
+        if r.typed.num_rows == 0:
+            log.add(
+                target, file, 1, None, None, "table-complete",
+                f"the table has no rows, but {total} rows of other tables need it ({breakdown}); "
+                "their problems are not listed one by one",
+            )  # fmt: skip
+        elif len(by_table) >= CASCADE_TABLES or total >= CASCADE_ROWS:
+            last = key_strings(r.typed, r.schema.primary_key)[-1].as_py()
+            log.add(
+                target, file, int(r.lines[-1]), ",".join(r.schema.primary_key), last,
+                "table-complete",
+                f"{total} rows of other tables need records this table lacks ({breakdown}): "
+                "if the file was cut short after this row, restore the rest",
+            )  # fmt: skip
 
 
 def exactly_one_reference(r: ReadResult, log: ProblemLog) -> None:
@@ -340,13 +387,39 @@ def alias_names_one_entity(catalog: Catalog, reads: dict[str, ReadResult], log: 
 _CONTROL = r"[\x{0}-\x{8}\x{b}-\x{1f}\x{7f}-\x{9f}\n\t]"
 _EDGE_SPACE = r"(^[\s\p{Z}\x{feff}])|([\s\p{Z}\x{feff}]$)"
 _FORMULA = "^[=+\\-@]"
-# one pass that finds any of the three; the rules are told apart only where it matches
-_ANY_TEXT_PROBLEM = f"(?:{_CONTROL})|(?:{_EDGE_SPACE})|(?:{_FORMULA})"
+# Characters a reader cannot see: format characters (zero-width space, soft hyphen, the bidi
+# embeddings, overrides, isolates and marks, byte-order mark) and the line and paragraph
+# separators. A zero-width space at the end of an alias silently breaks look-ups; U+202E
+# reverses what a reader sees.
+_INVISIBLE = r"[\p{Cf}\p{Zl}\p{Zp}]"
+# ZWNJ and ZWJ between two letters (or their marks): Persian spelling needs ZWNJ inside words
+# (mi<ZWNJ>khwaham), and Arabic-script text uses both to choose letter forms. Prose may keep
+# them: excerpts must match the archived text exactly (rule 3), and the project's own words
+# (x-own-words: summaries, notes, descriptions) may be written in Persian. Names, aliases and
+# other short values may not: they are look-up keys, where an unseen joiner breaks matching.
+_JOINER_IN_WORD = r"([\p{L}\p{M}])[\x{200c}\x{200d}]([\p{L}\p{M}])"
+VERBATIM_FIELDS = frozenset({"excerpt"})
+# one pass that finds any of the rules; the rules are told apart only where it matches
+_ANY_TEXT_PROBLEM = f"(?:{_CONTROL})|(?:{_EDGE_SPACE})|(?:{_FORMULA})|(?:{_INVISIBLE})"
 TEXT_RULES = (
     (_CONTROL, "no-control-characters", "control character"),
     (_EDGE_SPACE, "no-edge-space", "leading or trailing space"),
     (_FORMULA, "no-formula-start", "starts with =, +, - or @ (spreadsheet formula injection)"),
+    (
+        _INVISIBLE,
+        "no-invisible-characters",
+        "invisible or bidirectional-control character (zero-width, soft hyphen, bidi "
+        "embedding/override/isolate/mark, line or paragraph separator)",
+    ),
 )
+
+
+def _without_joiners_in_words(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The values with every ZWNJ/ZWJ that sits between two letters removed. Two passes,
+    because a match consumes the letter after the joiner that the next joiner needs."""
+    for _ in range(2):
+        values = pc.replace_substring_regex(values, _JOINER_IN_WORD, r"\1\2")
+    return values
 
 
 def _distinct(col: pa.ChunkedArray) -> pa.Array | None:
@@ -384,8 +457,11 @@ def text_cells_clean(r: ReadResult, log: ProblemLog) -> None:
         values = col if distinct is None else distinct
         checks = [(_nfc_problems(values), "text-nfc-normalized", "text is not NFC-normalized")]
         if pc.any(pc.match_substring_regex(values, _ANY_TEXT_PROBLEM)).as_py():
+            checked = values
+            if f["name"] in VERBATIM_FIELDS or f["name"] in r.schema.own_words:
+                checked = _without_joiners_in_words(values)
             checks += [
-                (_np_bool(pc.match_substring_regex(values, pattern)), rule, message)
+                (_np_bool(pc.match_substring_regex(checked, pattern)), rule, message)
                 for pattern, rule, message in TEXT_RULES
             ]
         for mask, rule, message in checks:
@@ -538,13 +614,16 @@ class Check:
 
 # name, stage, rule number in docs/architecture.md ("-": a Table Schema check), what it guards
 _CHECK_TABLE = """
+table-schema                   read      -  every schema file is a usable Table Schema (JSON, fields, types, keys)
 missing-file                   read      -  every table of the catalog has its CSV file
+table-has-schema               read      -  every data/*.csv file has a schema (none is silently ignored)
 encoding                       read      8  CSV files are UTF-8 without a byte-order mark
 line-endings                   read      8  CSV lines end with LF only
 blank-row                      read      8  no blank rows
 header                         read      8  the header equals the schema's field names, in order
 csv-syntax                     read      8  the file parses as CSV
 row-width                      read      8  every row has as many cells as the header
+final-newline                  read      8  the file ends with a newline (one that does not was cut short)
 type                           read      -  every cell parses as its field's Table Schema type
 required                       table     -  required fields are filled
 unique                         table     -  fields marked unique do not repeat
@@ -567,6 +646,7 @@ no-control-characters          table     7  text cells hold no control character
 no-edge-space                  table     7  text cells have no leading or trailing space
 no-formula-start               table     7  text cells do not start with =, +, - or @
 text-nfc-normalized            table     7  text cells are NFC-normalized
+no-invisible-characters        table     7  text cells hold no invisible or bidi-control characters
 country-code-iso3166           table     9  country codes are ISO 3166-1 alpha-2 codes
 inference-marked-inferred      table     -  a note that calls a tie implied or inferred goes with certainty inferred, and inferred gives its reasoning
 alias-names-one-entity         package   6  an alias names one entity unless marked ambiguous
@@ -579,8 +659,10 @@ alias-in-excerpt               package   -  an alias's spelling is in an excerpt
 count-in-excerpt               package   -  a count is in an excerpt cited for it, in digits or in words of the source's language
 date-in-excerpt                package   -  a day- or month-precise date has its day and month in an excerpt cited for it
 place-in-excerpt               package   -  a place or province is named in an excerpt cited for it
+table-complete                 package   -  a table others refer to is neither empty nor cut short
 archived-text-present          sources   3  every source's archived text exists
 archived-text-hash             sources   3  every archived text has the sha256 its source records
+archived-text-utf8             sources   3  every archived text is UTF-8
 excerpt-line-exists            sources   3  a citation's line is a line of its archived text
 excerpt-verbatim               sources   3  an excerpt appears verbatim on its line
 own-words                      sources  12  own-words fields copy no run of words from an archived text
@@ -614,6 +696,18 @@ def _names(stage: str) -> list[str]:
     return [c.name for c in CHECKS if c.stage == stage]
 
 
+def tables_have_schemas(catalog: Catalog, data_dir: Path, log: ProblemLog) -> None:
+    """A CSV in the data directory without a schema would be neither checked nor released:
+    a table added without its schema, or a schema renamed without its data."""
+    for path in sorted(Path(data_dir).glob("*.csv")):
+        if path.stem not in catalog:
+            log.add(
+                path.stem, f"data/{path.name}", None, None, None, "table-has-schema",
+                f"no schemas/{path.stem}.schema.json: the file would be neither checked nor "
+                "released; add its schema or remove it",
+            )  # fmt: skip
+
+
 def check_package(
     catalog: Catalog, data_dir: Path, sources_dir: Path | None = None, limit: int = DEFAULT_LIMIT
 ) -> CheckResult:
@@ -622,20 +716,25 @@ def check_package(
     they are listed as skipped."""
     log = ProblemLog(limit=limit)
     reads = {t.name: read_typed(t, data_dir, log) for t in catalog}
+    tables_have_schemas(catalog, data_dir, log)
     tables = {n: r.typed for n, r in reads.items() if r.ok}
+    # rows of each table (by name) that need records another table lacks, by that table
+    wanted: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for r in reads.values():
         if not r.ok:
             continue
         check_constraints(r, log)
         check_primary_key(r, log)
-        check_foreign_keys(r, tables, log)
-        every_record_cited(r, catalog, tables, log)
+        for ref_table, n in check_foreign_keys(r, tables, log).items():
+            wanted[ref_table][r.name] += n
+        wanted["citations"][r.name] += every_record_cited(r, catalog, tables, log)
         exactly_one_reference(r, log)
         dates_ordered_and_precise(r, log)
         counts_ordered_with_basis(r, log)
         text_cells_clean(r, log)
         country_code_iso3166(r, log)
         inference_marked_inferred(r, log)
+    table_complete(reads, wanted, log)
     alias_names_one_entity(catalog, reads, log)
     conflict_has_versions(catalog, reads, log)
     contested_matches_disputes(catalog, reads, log)

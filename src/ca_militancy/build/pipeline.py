@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from contextlib import contextmanager
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from ca_militancy.build.sqlite_edition import write_sqlite
 from ca_militancy.core.catalog import REPO_ROOT, SCHEMA_SUFFIX, Catalog, SchemaError, schema_dir
 from ca_militancy.core.edition import PACKAGED_NAME, write_metadata
 from ca_militancy.core.hashing import sha256_path
+from ca_militancy.core.pipes import silence_stdout
 from ca_militancy.core.problems import ProblemLog
 
 # Files of the tree that go into the release zip (those that exist).
@@ -50,6 +52,10 @@ SDIST_ITEMS = (
     "constraints.txt",
     "datapackage.json",
 )
+
+
+# Set to 1 to see the traceback of an unexpected error in the build (by default one line).
+DEBUG_ENV = "CA_MILITANCY_DEBUG"
 
 
 class BuildFailed(Exception):
@@ -117,6 +123,7 @@ class Build:
     @contextmanager
     def stage(self, name: str):
         self.say(f"[build] {name} ...")
+        self.current_stage = name
         start = time.perf_counter()
         try:
             yield
@@ -126,10 +133,24 @@ class Build:
     def run(self) -> BuildResult:
         (self.root / "build").mkdir(exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix="ca-militancy-build-", dir=self.root / "build"))
+        self.current_stage = "setup"
         try:
             moves = self._stages(tmp)
             with self.stage("commit"):
                 release.commit(moves)
+        except BuildFailed:
+            raise
+        except SchemaError as exc:
+            raise BuildFailed(exc.located(self.root)) from None
+        except Exception as exc:
+            # A bug, not bad input: one line by default, and nothing was moved into place
+            # (the commit is the last stage). The traceback is for whoever debugs it.
+            if os.environ.get(DEBUG_ENV) == "1":
+                traceback.print_exc()
+            raise BuildFailed(
+                f"internal error in stage {self.current_stage}: {type(exc).__name__}: {exc}"
+                f" (set {DEBUG_ENV}=1 for the traceback)"
+            ) from None
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return self.result
@@ -141,17 +162,17 @@ class Build:
         dist = tmp / "dist"
         dist.mkdir()
         with self.stage("check"):
-            try:
-                catalog = Catalog(schema_dir(root))
-            except SchemaError as exc:
-                raise BuildFailed(str(exc)) from None
+            catalog = Catalog(schema_dir(root))
             self.catalog = catalog
             checked = check_package(catalog, root / "data", self.sources_dir, limit=self.limit)
             res.checks_run, res.checks_skipped = checked.run, checked.skipped
             res.evidence = checked.evidence
             if not checked.ok:
+                # a table that is empty or cut short explains the cascade listed after it
+                causes = [p for p in checked.log.all() if p.check == "table-complete"]
                 raise BuildFailed(
                     f"{checked.log.total} problem(s) in the data; nothing was written\n"
+                    + "".join(f"likely cause: {p}\n" for p in causes)
                     + checked.log.report()
                 )
             tables = checked.tables
@@ -369,7 +390,10 @@ def main(argv: list[str] | None = None, root: Path | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.list_checks:
-        print(list_checks())
+        try:
+            print(list_checks(), flush=True)
+        except BrokenPipeError:  # piped into `head`: not an error
+            silence_stdout()
         return 0
     sources = sources_dir_from_env()
     build = Build(

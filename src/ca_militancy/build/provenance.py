@@ -97,7 +97,17 @@ def check_provenance(
             )  # fmt: skip
             continue
         if fname not in file_lines:
-            file_lines[fname] = path.read_text(encoding="utf-8").split("\n")
+            data = path.read_bytes()
+            try:
+                file_lines[fname] = data.decode("utf-8").split("\n")
+            except UnicodeDecodeError as exc:
+                text_line = data.count(b"\n", 0, exc.start) + 1
+                log.add(
+                    "sources", src_file, int(line), "archived_file", fname, "archived-text-utf8",
+                    f"{fname} is not UTF-8: {exc.reason} (byte {data[exc.start]:#04x}) on its "
+                    f"line {text_line}",
+                )  # fmt: skip
+                continue
         texts[sid] = file_lines[fname]
         try:
             first, last = (int(x) for x in row["lines"].split("-"))

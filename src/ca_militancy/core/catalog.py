@@ -40,8 +40,27 @@ CITED = "x-cited"
 UNCITED = "x-uncited"
 
 
+# The check name that schema problems are reported under (``--list-checks``).
+SCHEMA_CHECK = "table-schema"
+
+
 class SchemaError(ValueError):
-    """A schema file that cannot be used; the message names the file and the problem."""
+    """A schema file that cannot be used; the message names the file (and the line, where
+    one applies) and the problem, so that the build can report it like a data problem."""
+
+    def __init__(self, path: Path | str, message: str, line: int | None = None) -> None:
+        self.path = Path(path)
+        self.line = line
+        self.message = message
+        super().__init__(self.located())
+
+    def located(self, root: Path | None = None) -> str:
+        """``file[:line]: table-schema: message``, the file relative to ``root`` if under it."""
+        shown = self.path
+        if root is not None and shown.is_relative_to(root):
+            shown = shown.relative_to(root)
+        place = f"{shown.as_posix()}:{self.line}" if self.line else shown.as_posix()
+        return f"{place}: {SCHEMA_CHECK}: {self.message}"
 
 
 def schema_dir(root: Path | None = None) -> Path:
@@ -108,7 +127,7 @@ class TableSchema:
     def primary_key(self) -> list[str]:
         pk = self.descriptor.get("primaryKey")
         if not pk:
-            raise SchemaError(f"{self.path}: primaryKey: every table needs a primary key")
+            raise SchemaError(self.path, "primaryKey: every table needs a primary key")
         return [pk] if isinstance(pk, str) else list(pk)
 
     @cached_property
@@ -177,6 +196,11 @@ class TableSchema:
         )
 
 
+# Table Schema types with an Arrow type (besides string), by the pyarrow factory that makes it.
+_ARROW_FACTORIES = {"integer": "int64", "number": "float64", "boolean": "bool_", "date": "date32"}
+SUPPORTED_TYPES = ("string", *_ARROW_FACTORIES)
+
+
 def arrow_type(field: dict[str, Any], where: Path | str = "schema") -> pa.DataType:
     """Arrow type of a field: enums are dictionary-encoded strings, dates date32,
     integers int64 (nullable), booleans bool."""
@@ -187,18 +211,58 @@ def arrow_type(field: dict[str, Any], where: Path | str = "schema") -> pa.DataTy
         if constraint(field, "enum"):
             return pa.dictionary(pa.int32(), pa.string())
         return pa.string()
-    mapping = {
-        "integer": pa.int64(),
-        "number": pa.float64(),
-        "boolean": pa.bool_(),
-        "date": pa.date32(),
-    }
-    if ftype not in mapping:
+    if ftype not in _ARROW_FACTORIES:
+        raise SchemaError(where, _unsupported_type(field))
+    return getattr(pa, _ARROW_FACTORIES[ftype])()
+
+
+def _unsupported_type(field: dict[str, Any]) -> str:
+    return (
+        f"field {field.get('name')!r}: Table Schema type {field.get('type')!r} has no Arrow "
+        f"mapping (supported: {', '.join(SUPPORTED_TYPES)})"
+    )
+
+
+def _read_descriptor(path: Path) -> dict[str, Any]:
+    """The JSON of one schema file, or a SchemaError with the line where the JSON breaks."""
+    data = path.read_bytes()
+    try:
+        descriptor = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise SchemaError(path, f"not UTF-8 ({exc.reason})", line) from None
+    except json.JSONDecodeError as exc:
         raise SchemaError(
-            f"{where}: field {field.get('name')!r}: Table Schema type {ftype!r} has no Arrow "
-            f"mapping (supported: string, {', '.join(mapping)})"
-        )
-    return mapping[ftype]
+            path, f"not valid JSON: {exc.msg} (column {exc.colno})", exc.lineno
+        ) from None
+    if not isinstance(descriptor, dict) or not isinstance(descriptor.get("fields"), list):
+        raise SchemaError(path, "a Table Schema needs a 'fields' list")
+    return descriptor
+
+
+def _validate(table: TableSchema, names: set[str]) -> None:
+    """What every stage relies on, checked when the catalog is read (so that no stage meets it
+    later as a crash): named fields of supported types, a primary key of existing fields, and
+    foreign keys from existing fields to existing tables."""
+    fields = table.fields
+    if not all(isinstance(f, dict) and isinstance(f.get("name"), str) for f in fields):
+        raise SchemaError(table.path, "fields: every field needs a 'name'")
+    for f in fields:
+        if f.get("type", "string") not in SUPPORTED_TYPES:
+            raise SchemaError(table.path, _unsupported_type(f))
+    known = set(table.field_names)
+    missing = [c for c in table.primary_key if c not in known]
+    if missing:
+        raise SchemaError(table.path, f"primaryKey: no field named {', '.join(missing)}")
+    try:
+        fks = table.foreign_keys
+    except (KeyError, TypeError, IndexError):
+        raise SchemaError(table.path, "foreignKeys: each needs fields and a reference") from None
+    for fk in fks:
+        if fk.column not in known:
+            raise SchemaError(table.path, f"foreignKeys: no field named {fk.column}")
+        if fk.table not in names:
+            raise SchemaError(table.path, f"foreignKeys: no table named {fk.table}")
 
 
 class Catalog:
@@ -209,13 +273,9 @@ class Catalog:
         self._tables: dict[str, TableSchema] = {}
         for path in sorted(self.directory.glob(f"*{SCHEMA_SUFFIX}")):
             name = path.name[: -len(SCHEMA_SUFFIX)]
-            try:
-                descriptor = json.loads(path.read_text(encoding="utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise SchemaError(f"{path}: not a valid JSON Table Schema: {exc}") from None
-            if not isinstance(descriptor, dict) or not isinstance(descriptor.get("fields"), list):
-                raise SchemaError(f"{path}: a Table Schema needs a 'fields' list")
-            self._tables[name] = TableSchema(name, path, descriptor)
+            self._tables[name] = TableSchema(name, path, _read_descriptor(path))
+        for table in self._tables.values():
+            _validate(table, set(self._tables))
 
     def __repr__(self) -> str:
         return f"Catalog({str(self.directory)!r}, tables={self.names})"

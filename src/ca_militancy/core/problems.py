@@ -33,14 +33,24 @@ class Problem:
         place = self.file if self.row is None else f"{self.file}:{self.row}"
         parts = [place]
         if self.column is not None:
-            shown = "(empty)" if self.value is None else repr(self.value)[1:-1]
-            if len(shown) > 80:
-                shown = shown[:77] + "..."
+            shown = "(empty)" if self.value is None else _shorten(self.value)
             parts.append(f"{self.column}={shown}")
         elif self.value is not None:
-            parts.append(repr(self.value)[1:-1][:80])
+            parts.append(_shorten(self.value))
         parts += [self.check, self.message]
         return ": ".join(parts)
+
+
+SHOWN_CHARS = 80
+
+
+def _shorten(value: str) -> str:
+    """The value as one escaped line of at most SHOWN_CHARS characters (a junk line of 50 MB
+    is shown by its start; only that start is escaped)."""
+    shown = repr(value[: SHOWN_CHARS * 2])[1:-1]
+    if len(shown) > SHOWN_CHARS or len(value) > SHOWN_CHARS * 2:
+        shown = shown[: SHOWN_CHARS - 3] + "..."
+    return shown
 
 
 @dataclass

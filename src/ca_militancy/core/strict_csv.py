@@ -86,7 +86,54 @@ def _file_checks(data: bytes, file: str, name: str, log: ProblemLog) -> bytes | 
         for line in (nl_before + 1)[: log.room(name)]:
             log.add(name, file, int(line), None, None, "line-endings", "CR character; use LF only")
         log.count_more(name, max(0, len(cr) - log.room(name)))
+    if data and not data.endswith(b"\n"):
+        # every curated file ends with LF: one that does not was cut short or half-written,
+        # and its last row may be incomplete even when it still parses
+        last = _line_of_offset(data, len(data))
+        log.add(
+            name, file, last, None, None, "final-newline",
+            "the file does not end with a newline: was it cut short? check its last row",
+        )  # fmt: skip
     return data
+
+
+QUOTE, COMMA, LF, CR = (ord(c) for c in '",\n\r')
+
+
+def _quote_problem(data: bytes) -> tuple[int, str] | None:
+    """The first quote that breaks RFC 4180 quoting, as (line, message), or None.
+
+    Arrow reads a quote that is never closed as a cell running to the end of the file (the
+    rows after it vanish into one cell), and a quote inside an unquoted field as text; both
+    hide the real mistake. Quotes toggle "inside a quoted field", so the even-numbered quotes
+    open a field and the odd-numbered ones close it; an opening quote must start a field (or
+    follow a closing quote: an escaped ``""``), a closing quote must end one."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    q = np.flatnonzero(arr == QUOTE)
+    if len(q) == 0:
+        return None
+    before = np.where(q > 0, arr[np.maximum(q - 1, 0)], LF)
+    after = np.where(q < len(arr) - 1, arr[np.minimum(q + 1, len(arr) - 1)], LF)
+    adjacent = q[1:] == q[:-1] + 1
+    after_quote = np.concatenate(([False], adjacent))
+    before_quote = np.concatenate((adjacent, [False]))
+    opening = np.arange(len(q)) % 2 == 0
+    bad_open = opening & ~np.isin(before, (COMMA, LF)) & ~after_quote
+    bad_close = ~opening & ~np.isin(after, (COMMA, LF, CR)) & ~before_quote
+    bad = np.flatnonzero(bad_open | bad_close)
+    if len(bad):
+        i = int(bad[0])
+        line = _line_of_offset(data, int(q[i]))
+        if opening[i]:
+            return line, 'stray " inside an unquoted field: quote the whole field and double the "'
+        opened = _line_of_offset(data, int(q[i - 1]))
+        return opened, (
+            f"the quoted field opened here is closed on line {line} by a quote with text after "
+            f'it: a closing " is missing here, or that " is stray'
+        )
+    if len(q) % 2:
+        return _line_of_offset(data, int(q[-1])), "a quote opens a field here and is never closed"
+    return None
 
 
 def _blank_lines(data: bytes) -> np.ndarray:
@@ -148,6 +195,11 @@ def read_raw(schema: TableSchema, data_dir: Path, log: ProblemLog) -> ReadResult
         log.add(name, file, int(line), None, None, "blank-row", "blank row")
     log.count_more(name, max(0, len(blanks) - log.room(name)))
 
+    quote = _quote_problem(data)
+    if quote is not None:
+        log.add(name, file, quote[0], None, None, "csv-syntax", quote[1])
+        return result
+
     bad_rows: list[tuple[int | None, int, int]] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -157,7 +209,7 @@ def read_raw(schema: TableSchema, data_dir: Path, log: ProblemLog) -> ReadResult
     try:
         raw = pacsv.read_csv(
             io.BytesIO(data),
-            read_options=pacsv.ReadOptions(use_threads=False, block_size=1 << 24),
+            read_options=pacsv.ReadOptions(use_threads=False, block_size=_block_size(data)),
             parse_options=pacsv.ParseOptions(
                 newlines_in_values=True, ignore_empty_lines=True, invalid_row_handler=on_invalid
             ),
@@ -187,6 +239,15 @@ def read_raw(schema: TableSchema, data_dir: Path, log: ProblemLog) -> ReadResult
     result.raw = raw
     result.lines = _row_lines(data, raw, blanks)
     return result
+
+
+def _block_size(data: bytes) -> int:
+    """Arrow's parse block: 16 MiB, or more when a line is longer (a row may not straddle two
+    blocks: a junk line of 50 MB would otherwise fail without a line number)."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    ends = np.concatenate(([-1], np.flatnonzero(arr == LF), [len(arr)]))
+    longest = int(np.diff(ends).max()) if len(arr) else 0
+    return max(1 << 24, 2 * longest)
 
 
 def _row_lines(data: bytes, raw: pa.Table, blanks: np.ndarray) -> np.ndarray:
@@ -230,13 +291,17 @@ def to_typed(result: ReadResult, log: ProblemLog) -> pa.Table:
             out = pc.equal(col, "true")
             _type_problems(log, name, file, result.lines, col, valid, fdef, "true or false")
         elif ftype == "integer":
-            valid = pc.match_substring_regex(col, INTEGER_RE)
+            valid = pc.and_(pc.match_substring_regex(col, INTEGER_RE), _fits_int64(col))
             out = pc.cast(pc.if_else(valid, col, pa.scalar(None, pa.string())), pa.int64())
-            _type_problems(log, name, file, result.lines, col, valid, fdef, "an integer")
+            _type_problems(
+                log, name, file, result.lines, col, valid, fdef, "an integer within 64 bits"
+            )
         elif ftype == "number":
-            valid = pc.match_substring_regex(col, NUMBER_RE)
-            out = pc.cast(pc.if_else(valid, col, pa.scalar(None, pa.string())), pa.float64())
-            _type_problems(log, name, file, result.lines, col, valid, fdef, "a number")
+            shaped = pc.match_substring_regex(col, NUMBER_RE)
+            out = pc.cast(pc.if_else(shaped, col, pa.scalar(None, pa.string())), pa.float64())
+            valid = pc.and_(shaped, pc.is_finite(out))  # 1e999 would be infinity
+            out = pc.if_else(valid, out, pa.scalar(None, pa.float64()))
+            _type_problems(log, name, file, result.lines, col, valid, fdef, "a finite number")
         elif ftype == "date":
             shaped = pc.match_substring_regex(col, DATE_RE)
             ts = pc.strptime(
@@ -250,14 +315,31 @@ def to_typed(result: ReadResult, log: ProblemLog) -> pa.Table:
             # round-trip guards against lenient parsing (e.g. day 31 in a 30-day month)
             back = pc.strftime(out, format="%Y-%m-%d")
             valid = pc.and_(valid, pc.fill_null(pc.equal(back, col), False))
+            # year 0 parses, but no Python date, SQLite edition or docs stage can hold it
+            valid = pc.and_(valid, pc.fill_null(pc.greater_equal(pc.year(out), 1), False))
             out = pc.if_else(valid, out, pa.scalar(None, pa.date32()))
-            _type_problems(log, name, file, result.lines, col, valid, fdef, "a date YYYY-MM-DD")
+            _type_problems(
+                log, name, file, result.lines, col, valid, fdef, "a date YYYY-MM-DD (0001-9999)"
+            )
         else:
             raise TypeError(f"{name}.{fdef['name']}: unsupported Table Schema type {ftype!r}")
         if pa.types.is_dictionary(afield.type):
             out = pc.dictionary_encode(out).cast(afield.type)
         columns.append(out)
     return pa.Table.from_arrays(columns, schema=arrow)
+
+
+INT64_DIGITS = 19
+
+
+def _fits_int64(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """True where an integer text is within int64 (Arrow's cast fails on the whole column
+    otherwise). Digit strings of equal length compare as numbers do."""
+    magnitude = pc.replace_substring_regex(col, "^-?0*", "")
+    length = pc.utf8_length(magnitude)
+    limit = pc.if_else(pc.starts_with(col, "-"), str(2**63), str(2**63 - 1))
+    same_length_within = pc.and_(pc.equal(length, INT64_DIGITS), pc.less_equal(magnitude, limit))
+    return pc.or_(pc.less(length, INT64_DIGITS), same_length_within)
 
 
 def _type_problems(log, name, file, lines, col, valid, fdef, expected: str) -> None:

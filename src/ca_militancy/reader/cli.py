@@ -6,7 +6,10 @@ thing that was not found and what would have been accepted. Heavy imports (panda
 frictionless) happen inside the commands, so `--help` and `version` stay fast.
 
 Exit codes: 0 ok; 1 the data failed validation or could not be read; 2 usage error;
-3 not found (table, id, name, data); 4 an optional dependency is missing; 5 a download failed.
+3 not found (table, id, name, data); 4 an optional dependency is missing; 5 a download failed;
+130 interrupted (Ctrl-C). Under ``--json`` an error is a JSON object on stdout,
+``{"error": {"type": ..., "message": ..., "exit_code": ...}}``, so that a script reads every
+outcome from one place.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ca_militancy.__about__ import __version__
+from ca_militancy.core.pipes import silence_stdout
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,6 +33,16 @@ if TYPE_CHECKING:
     from ca_militancy.reader.loader import Dataset
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_MISSING_EXTRA, EXIT_FETCH = 0, 1, 2, 3, 4, 5
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
+# the "type" of a JSON error, by exit code
+ERROR_TYPES = {
+    EXIT_ERROR: "error",
+    EXIT_USAGE: "usage",
+    EXIT_NOT_FOUND: "not_found",
+    EXIT_MISSING_EXTRA: "missing_extra",
+    EXIT_FETCH: "fetch",
+    EXIT_INTERRUPTED: "interrupted",
+}
 SHOW_LIMIT = 20
 MAX_COLWIDTH = 40
 
@@ -38,6 +53,56 @@ class CliError(Exception):
     def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
         super().__init__(message)
         self.code = code
+
+
+def _report_error(message: str, code: int, as_json: bool) -> int:
+    """Say what went wrong where the caller looks: JSON on stdout under --json, else a line on
+    stderr. Returns the exit code."""
+    if as_json:
+        error = {"type": ERROR_TYPES.get(code, "error"), "message": message, "exit_code": code}
+        _print_json({"error": error})
+    else:
+        print(f"ca-militancy: {message}", file=sys.stderr)
+    return code
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors as a JSON object on stdout when ``--json`` was given."""
+
+    json_errors = False
+
+    def error(self, message: str):  # type: ignore[override]
+        if not self.json_errors:
+            super().error(message)
+        _report_error(f"{self.prog}: {message}", EXIT_USAGE, as_json=True)
+        self.exit(EXIT_USAGE)
+
+
+def _bounded_int(low: int) -> Callable[[str], int]:
+    """An argparse type: an integer not below ``low``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be {low} or more, not {value}")
+        return value
+
+    return parse
+
+
+def _score(text: str) -> float:
+    """An argparse type: a similarity score, finite, from 0 to 100 (nan would match nothing
+    and say nothing)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value <= 100:  # false for nan too
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 100, not {text}")
+    return value
 
 
 # ---- output helpers ------------------------------------------------------------------------
@@ -238,24 +303,54 @@ def cmd_export(args: argparse.Namespace) -> int:
                 EXIT_MISSING_EXTRA,
             ) from exc
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise CliError(
+            f"--out {out} is not a directory (export writes one file per table)", EXIT_USAGE
+        )
+    if args.format == "xlsx":
+        targets = {None: out / f"ca-militancy-{ds.version or __version__}.xlsx"}
+    else:
+        targets = {name: out / f"{name}.{args.format}" for name in names}
+    existing = [p for p in targets.values() if p.exists()]
+    if existing and not args.force:
+        shown = ", ".join(p.name for p in existing)
+        raise CliError(f"{out} already has {shown}; use --force to replace them")
     out.mkdir(parents=True, exist_ok=True)
-    written = []
-    if args.format == "parquet":
+    for name, path in targets.items():
+        with _replaced_atomically(path) as part:
+            _export_one(ds, args.format, names if name is None else [name], part)
+    written = list(targets.values())
+    if args.json:
+        _print_json([str(p) for p in written])
+    else:
+        for path in written:
+            print(path)
+    return EXIT_OK
+
+
+@contextmanager
+def _replaced_atomically(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` that replaces it only when the writing succeeded, so
+    that an interrupted export leaves no half-written file."""
+    part = path.with_name(f".{path.name}.part")
+    try:
+        yield part
+        os.replace(part, path)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _export_one(ds: Dataset, fmt: str, names: list[str], path: Path) -> None:
+    """Write ``names`` to ``path``: one table as Parquet or CSV, or all as sheets of an xlsx."""
+    if fmt == "parquet":
         import pyarrow.parquet as pq
 
-        for name in names:
-            path = out / f"{name}.parquet"
-            pq.write_table(ds.arrow(name), path)
-            written.append(path)
-    elif args.format == "csv":
-        for name in names:
-            path = out / f"{name}.csv"
-            _write_csv(ds.load(name), path)
-            written.append(path)
+        pq.write_table(ds.arrow(names[0]), path)
+    elif fmt == "csv":
+        _write_csv(ds.load(names[0]), path)
     else:
         import pandas as pd
 
-        path = out / f"ca-militancy-{ds.version or __version__}.xlsx"
         with pd.ExcelWriter(path, engine="openpyxl") as writer:
             for name in names:
                 df = ds.load(name)
@@ -263,13 +358,6 @@ def cmd_export(args: argparse.Namespace) -> int:
                     if isinstance(df[col].dtype, pd.CategoricalDtype):
                         df[col] = df[col].astype(object)
                 df.to_excel(writer, sheet_name=name[:31], index=False)
-        written.append(path)
-    if args.json:
-        _print_json([str(p) for p in written])
-    else:
-        for path in written:
-            print(path)
-    return EXIT_OK
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
@@ -395,12 +483,12 @@ def _add_browse(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="ca-militancy",
         description="Central Asian militancy dataset: tables, lookup, citations, export.",
         epilog=(
             "exit codes: 0 ok, 1 invalid or unreadable data, 2 usage, 3 not found, "
-            "4 optional dependency missing, 5 download failed"
+            "4 optional dependency missing, 5 download failed, 130 interrupted"
         ),
     )
     parser.add_argument(
@@ -417,7 +505,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --release: discard the cached copy of VERSION and make it again (the repair "
         "when a cached copy is refused as changed)",
     )
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--json", action="store_true", help="machine-readable JSON output")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -428,7 +516,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("table")
     p.add_argument("id", nargs="?")
     p.add_argument(
-        "--limit", type=int, default=SHOW_LIMIT, help=f"rows to show (default {SHOW_LIMIT}; 0: all)"
+        "--limit",
+        type=_bounded_int(0),
+        default=SHOW_LIMIT,
+        help=f"rows to show (default {SHOW_LIMIT}; 0: all)",
     )
     p.set_defaults(func=cmd_show)
 
@@ -436,8 +527,10 @@ def build_parser() -> argparse.ArgumentParser:
         "lookup", parents=[common], help="find organizations and people by any spelling"
     )
     p.add_argument("name", nargs="+")
-    p.add_argument("--limit", type=int, default=10)
-    p.add_argument("--min-score", type=float, default=70.0)
+    p.add_argument("--limit", type=_bounded_int(1), default=10, help="most matches (default 10)")
+    p.add_argument(
+        "--min-score", type=_score, default=70.0, help="lowest similarity, 0-100 (default 70)"
+    )
     p.add_argument("--type", choices=["organization", "person"])
     p.set_defaults(func=cmd_lookup)
 
@@ -453,6 +546,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["csv", "parquet", "xlsx"], required=True)
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--tables", nargs="+", metavar="TABLE", help="only these tables")
+    p.add_argument("--force", action="store_true", help="replace files that already exist")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser(
@@ -476,39 +570,37 @@ def _run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) ->
         UnknownTableError,
     )
 
+    as_json = getattr(args, "json", False)
     try:
         return func(args)
     except CliError as exc:
-        print(f"ca-militancy: {exc}", file=sys.stderr)
-        return exc.code
+        return _report_error(str(exc), exc.code, as_json)
     except (UnknownTableError, UnknownIdError, DataNotFoundError) as exc:
-        print(f"ca-militancy: {exc}", file=sys.stderr)
-        return EXIT_NOT_FOUND
+        return _report_error(str(exc), EXIT_NOT_FOUND, as_json)
     except FetchError as exc:
-        print(f"ca-militancy: {exc}", file=sys.stderr)
-        return EXIT_FETCH
-    except (NotCitedError, ValueError) as exc:
-        print(f"ca-militancy: {exc}", file=sys.stderr)
-        return EXIT_USAGE if isinstance(exc, NotCitedError) else EXIT_ERROR
+        return _report_error(str(exc), EXIT_FETCH, as_json)
+    except NotCitedError as exc:
+        return _report_error(str(exc), EXIT_USAGE, as_json)
+    except ValueError as exc:
+        return _report_error(str(exc), EXIT_ERROR, as_json)
+    except KeyboardInterrupt:
+        return _report_error("interrupted", EXIT_INTERRUPTED, as_json)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.force and not args.release:
-        parser.error("--force needs --release VERSION: it repairs a fetched release's cache")
+    _Parser.json_errors = "--json" in (sys.argv[1:] if argv is None else argv)
     try:
+        args = parser.parse_args(argv)
+        if args.force and not args.release:
+            parser.error("--force needs --release VERSION: it repairs a fetched release's cache")
         return _run(args.func, args)
     except BrokenPipeError:
         # The reader closed the pipe (`ca-militancy show incidents | head`): not an error.
         silence_stdout()
         return 0
-
-
-def silence_stdout() -> None:
-    """Point stdout at /dev/null so that Python's final flush after a closed pipe is quiet."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        _Parser.json_errors = False
 
 
 if __name__ == "__main__":  # pragma: no cover
