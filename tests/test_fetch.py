@@ -389,7 +389,7 @@ def test_a_changed_cached_file_is_refused_and_force_repairs_it(tmp_path, server,
         (root / "parquet" / "extra.parquet").write_bytes(original)
     changed = "extra.parquet" if change == "add" else "people.parquet"
     kwargs = {"registry": reg, "base": url + "/v{version}", "cache": cache}
-    with pytest.raises(ChecksumError, match=rf"{changed}.*force=True.*--force") as err:
+    with pytest.raises(ChecksumError, match=rf"{changed}.*force=True.*--refetch") as err:
         fetch(VERSION, **kwargs)
     assert f"fetch({VERSION!r}, force=True)" in str(err.value)
     repaired = fetch(VERSION, force=True, **kwargs)
@@ -470,8 +470,8 @@ def test_cli_force_repairs_a_changed_cache(tmp_path, server, monkeypatch, capsys
     monkeypatch.setenv(BASE_URL_ENV, url + "/v{version}")
     (root / "parquet" / "people.parquet").write_bytes(b"garbage")
     assert main(["--release", VERSION, "tables"]) == EXIT_FETCH
-    assert f"ca-militancy --release {VERSION} --force" in capsys.readouterr().err
-    assert main(["--release", VERSION, "--force", "tables"]) == 0
+    assert f"ca-militancy --release {VERSION} --refetch" in capsys.readouterr().err
+    assert main(["--release", VERSION, "--refetch", "tables"]) == 0
     assert main(["--release", VERSION, "tables"]) == 0
 
 
@@ -479,7 +479,7 @@ def test_cli_force_needs_a_release():
     from ca_militancy.reader.cli import EXIT_USAGE, main
 
     with pytest.raises(SystemExit) as exit_:
-        main(["--force", "tables"])
+        main(["--refetch", "tables"])
     assert exit_.value.code == EXIT_USAGE
 
 

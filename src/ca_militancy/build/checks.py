@@ -398,7 +398,6 @@ _INVISIBLE = r"[\p{Cf}\p{Zl}\p{Zp}]"
 # (x-own-words: summaries, notes, descriptions) may be written in Persian. Names, aliases and
 # other short values may not: they are look-up keys, where an unseen joiner breaks matching.
 _JOINER_IN_WORD = r"([\p{L}\p{M}])[\x{200c}\x{200d}]([\p{L}\p{M}])"
-VERBATIM_FIELDS = frozenset({"excerpt"})
 # one pass that finds any of the rules; the rules are told apart only where it matches
 _ANY_TEXT_PROBLEM = f"(?:{_CONTROL})|(?:{_EDGE_SPACE})|(?:{_FORMULA})|(?:{_INVISIBLE})"
 TEXT_RULES = (
@@ -458,7 +457,7 @@ def text_cells_clean(r: ReadResult, log: ProblemLog) -> None:
         checks = [(_nfc_problems(values), "text-nfc-normalized", "text is not NFC-normalized")]
         if pc.any(pc.match_substring_regex(values, _ANY_TEXT_PROBLEM)).as_py():
             checked = values
-            if f["name"] in VERBATIM_FIELDS or f["name"] in r.schema.own_words:
+            if f["name"] in r.schema.verbatim or f["name"] in r.schema.own_words:
                 checked = _without_joiners_in_words(values)
             checks += [
                 (_np_bool(pc.match_substring_regex(checked, pattern)), rule, message)

@@ -35,6 +35,9 @@ EXACTLY_ONE_OF = "x-exactly-one-of"
 OWN_WORDS = "x-own-words"
 # Custom field property: the field carries a fact, so a citation on its record names it.
 CITED = "x-cited"
+# Custom field property: the value is copied exactly, from an archived text (an excerpt) or
+# from another cell (a correction's old and new value), so it keeps whatever that text holds.
+VERBATIM = "x-verbatim"
 # Custom Table Schema property: the table's records are not cited (the value says why): the
 # citations themselves, the conflicts between them, the corrections log.
 UNCITED = "x-uncited"
@@ -155,6 +158,11 @@ class TableSchema:
     def uncited(self) -> bool:
         """Records of this table carry no citations of their own (``x-uncited``)."""
         return bool(self.descriptor.get(UNCITED))
+
+    @cached_property
+    def verbatim(self) -> list[str]:
+        """Fields copied exactly from an archived text or another cell (``x-verbatim``)."""
+        return [f["name"] for f in self.fields if f.get(VERBATIM)]
 
     @cached_property
     def cited_fields(self) -> list[str]:

@@ -161,7 +161,7 @@ def _dataset(args: argparse.Namespace) -> Dataset:
     if args.release:
         from ca_militancy.reader.fetch import fetch
 
-        return fetch(args.release, force=args.force)
+        return fetch(args.release, force=args.refetch)
     return loader.dataset(args.data) if args.data else loader.dataset()
 
 
@@ -500,7 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--release", metavar="VERSION", help="use release VERSION (downloaded, verified and cached)"
     )
     parser.add_argument(
-        "--force",
+        "--refetch",
         action="store_true",
         help="with --release: discard the cached copy of VERSION and make it again (the repair "
         "when a cached copy is refused as changed)",
@@ -592,8 +592,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _Parser.json_errors = "--json" in (sys.argv[1:] if argv is None else argv)
     try:
         args = parser.parse_args(argv)
-        if args.force and not args.release:
-            parser.error("--force needs --release VERSION: it repairs a fetched release's cache")
+        if args.refetch and not args.release:
+            parser.error("--refetch needs --release VERSION: it repairs a fetched release's cache")
         return _run(args.func, args)
     except BrokenPipeError:
         # The reader closed the pipe (`ca-militancy show incidents | head`): not an error.

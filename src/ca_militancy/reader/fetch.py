@@ -18,7 +18,7 @@ and nothing is left half-written:
 - The extracted copy carries a manifest of its files (size and sha256), checked each time
   `fetch` serves it; a cached zip is hashed again before it is extracted again. A cached copy
   that changed is refused with a `ChecksumError` naming the file, until
-  `fetch(version, force=True)` (`ca-militancy --release VERSION --force ...`) makes it again:
+  `fetch(version, force=True)` (`ca-militancy --release VERSION --refetch ...`) makes it again:
   a silent repair would change the data under a user's earlier results without a word.
 - Every failure is a `FetchError` (or a subclass) whose message names the cause: the network,
   the server's reply, the registry, the archive, or the cache directory (`CacheError`).
@@ -233,7 +233,7 @@ def _cache_errors(root: Path) -> Iterator[None]:
 def _repair_hint(version: str) -> str:
     return (
         f"repair it with ca_militancy.fetch({version!r}, force=True) or "
-        f"`ca-militancy --release {version} --force <command>`"
+        f"`ca-militancy --release {version} --refetch <command>`"
     )
 
 
