@@ -6,6 +6,7 @@ Each case breaks a temporary copy of a repository that has already been built on
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -57,6 +58,24 @@ def _whole(table: str, fn):
     return fault
 
 
+def _schema(table: str, edit):
+    def fault(root: Path, sources: Path) -> None:
+        path = root / "schemas" / f"{table}.schema.json"
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        edit(schema)
+        path.write_text(json.dumps(schema, indent=2), encoding="utf-8")
+
+    return fault
+
+
+def _fk_to_missing_table(schema: dict) -> None:
+    schema["foreignKeys"][0]["reference"]["resource"] = "organisations"
+
+
+def _required_as_text(schema: dict) -> None:
+    schema["fields"][-1].setdefault("constraints", {})["required"] = "no"
+
+
 def _tamper(root: Path, sources: Path) -> None:
     text = next(sources.iterdir())
     text.chmod(0o644)
@@ -103,6 +122,10 @@ FAULTS = {
     "excerpt not in source": (_replace("citations", b"Ahmad is a member of", b"Ahmad leads"),
                               "data/citations.csv:", "excerpt-verbatim"),
     "tampered archived text": (_tamper, "data/sources.csv:2", "archived-text-hash"),
+    "foreign key to a missing table": (_schema("aliases", _fk_to_missing_table),
+                                       "schemas/aliases.schema.json:", "foreign-key-target-exists"),
+    "schema frictionless rejects": (_schema("people", _required_as_text),
+                                    "schemas/people.schema.json", "frictionless-descriptor"),
 }  # fmt: skip
 
 

@@ -150,6 +150,35 @@ def check_primary_key(r: ReadResult, log: ProblemLog) -> None:
         )  # fmt: skip
 
 
+def _schema_line(path: Path, key: str, value: str) -> int | None:
+    """The line of ``"key": "value"`` in a schema file, so the problem opens at the right spot."""
+    pattern = re.compile(rf'"{re.escape(key)}"\s*:\s*"{re.escape(value)}"')
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next((i for i, line in enumerate(lines, 1) if pattern.search(line)), None)
+
+
+def foreign_key_targets_exist(catalog: Catalog, log: ProblemLog) -> None:
+    """Every schema foreign key names a table of the catalog and a field of that table.
+
+    Why here and not only in the row check: a key into a table that does not exist has no rows
+    to compare, so nothing else notices, yet ``frictionless validate`` rejects the package."""
+    for table in catalog:
+        for fk in table.foreign_keys:
+            if fk.column not in table.field_names:
+                problem = ("fields", fk.column, f"{table.name} has no field {fk.column!r}")
+            elif fk.table not in catalog:
+                problem = ("resource", fk.table, f"no table {fk.table!r} in the catalog")
+            elif fk.ref_column not in catalog[fk.table].field_names:
+                problem = ("fields", fk.ref_column, f"{fk.table} has no field {fk.ref_column!r}")
+            else:
+                continue
+            key, value, message = problem
+            log.add(
+                table.name, f"schemas/{table.path.name}", _schema_line(table.path, key, value),
+                f"foreignKeys.{fk.column}", value, "foreign-key-target-exists", message,
+            )  # fmt: skip
+
+
 def check_foreign_keys(
     r: ReadResult, tables: dict[str, pa.Table], log: ProblemLog
 ) -> None:
@@ -158,8 +187,8 @@ def check_foreign_keys(
     columns rely on)."""
     name, file = r.name, r.schema.file
     for col, ref_table, ref_col in ((k.column, k.table, k.ref_column) for k in r.schema.foreign_keys):
-        if ref_table not in tables:
-            continue  # that table's own problems are reported already
+        if ref_table not in tables or ref_col not in tables[ref_table].column_names:
+            continue  # reported already: that table's own problems, or foreign-key-target-exists
         target = _as_str(tables[ref_table][ref_col])
         values = r.raw[col]
         bad = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, target)))
@@ -500,7 +529,8 @@ class Check:
     ``name`` is what error lines show; ``rule`` is the number of the project rule in
     docs/architecture.md it enforces (None for the Table Schema's own checks); ``stage`` says
     when it runs: ``read`` (strict CSV reading), ``table`` (one table at a time), ``package``
-    (across tables), ``sources`` (needs the archived texts) or ``parquet`` (the read-back)."""
+    (across tables), ``sources`` (needs the archived texts), ``descriptor`` (each
+    ``datapackage.json`` the build writes) or ``parquet`` (the read-back)."""
 
     name: str
     description: str
@@ -540,6 +570,7 @@ no-edge-space                  table     7  text cells have no leading or traili
 no-formula-start               table     7  text cells do not start with =, +, - or @
 text-nfc-normalized            table     7  text cells are NFC-normalized
 country-code-iso3166           table     9  country codes are ISO 3166-1 alpha-2 codes
+foreign-key-target-exists      package   -  every schema foreign key names an existing table and field
 alias-names-one-entity         package   6  an alias names one entity unless marked ambiguous
 conflict-has-versions          package  10  a conflict has two versions or a disputing citation
 contested-matches-disputes     package  11  a tie is contested exactly when a citation disputes it
@@ -548,6 +579,7 @@ archived-text-hash             sources   3  every archived text has the sha256 i
 excerpt-line-exists            sources   3  a citation's line is a line of its archived text
 excerpt-verbatim               sources   3  an excerpt appears verbatim on its line
 own-words                      sources  12  own-words fields copy no run of words from an archived text
+frictionless-descriptor        descriptor -  frictionless's descriptor validation accepts each datapackage.json written
 parquet-read-back              parquet   -  each Parquet copy reads back equal to its table
 """
 
@@ -567,10 +599,11 @@ CHECKS_BY_NAME = {c.name: c for c in CHECKS}
 def list_checks() -> str:
     """The named checks, one per line, for ``scripts/build.py --list-checks``."""
     width = max(len(c.name) for c in CHECKS)
+    stage_width = max(len(c.stage) for c in CHECKS)
     lines = []
     for c in CHECKS:
         rule = f" (rule {c.rule})" if c.rule else ""
-        lines.append(f"{c.name:<{width}}  {c.stage:<8} {c.description}{rule}")
+        lines.append(f"{c.name:<{width}}  {c.stage:<{stage_width}} {c.description}{rule}")
     return "\n".join(lines)
 
 
@@ -585,6 +618,7 @@ def check_package(
     ``sources_dir`` (the archived texts) the checks against those texts run as well; otherwise
     they are listed as skipped."""
     log = ProblemLog(limit=limit)
+    foreign_key_targets_exist(catalog, log)
     reads = {t.name: read_typed(t, data_dir, log) for t in catalog}
     tables = {n: r.typed for n, r in reads.items() if r.ok}
     for r in reads.values():

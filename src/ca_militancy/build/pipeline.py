@@ -163,6 +163,7 @@ class Build:
             root_desc = descriptor.build_descriptor(
                 catalog, root, tables, existing=existing, created=date
             )
+            self._refuse_invalid_descriptor(root_desc, "datapackage.json")
             root_dp = tmp / "datapackage.json"
             root_dp.write_text(descriptor.dumps(root_desc), encoding="utf-8")
 
@@ -199,6 +200,7 @@ class Build:
             rel_desc = descriptor.build_descriptor(
                 catalog, root, tables, parquet_root=dist, existing=existing, created=date
             )
+            self._refuse_invalid_descriptor(rel_desc, f"{release.zip_name(version)}:datapackage.json")
             rel_dp = tmp / "release-datapackage.json"
             rel_dp.write_text(descriptor.dumps(rel_desc), encoding="utf-8")
             members = {"datapackage.json": rel_dp}
@@ -232,6 +234,13 @@ class Build:
                 res.artifacts[rel] = sha
         moves.append((dist, root / "dist"))
         return moves
+
+    def _refuse_invalid_descriptor(self, desc: dict[str, Any], where: str) -> None:
+        """Stop the build before writing a descriptor that ``frictionless validate`` rejects."""
+        log = ProblemLog(limit=self.limit)
+        descriptor.check_with_frictionless(desc, self.catalog, where, log)
+        if log:
+            raise BuildFailed(f"frictionless rejects {where}:\n" + log.report())
 
     def _build_python_package(
         self,
