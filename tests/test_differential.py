@@ -36,6 +36,12 @@ PROJECT_ONLY = {
     "tampered archived text": "the archived texts are not part of the package (rule 3)",
 }
 
+# Fault cases in a Table Schema that the build finds in its descriptor stage (frictionless's own
+# descriptor validation, check frictionless-descriptor) rather than in the checks of the data.
+BUILD_STAGE_ONLY = {
+    "schema frictionless rejects": "a property of the wrong type is a descriptor error",
+}
+
 
 def frictionless_failing(root: Path) -> tuple[bool, set[str]]:
     """(valid, names of the tables with errors) by frictionless, foreign keys included."""
@@ -57,7 +63,8 @@ def referenced(table: str) -> set[str]:
 
 
 def _table_of(place: str) -> str:
-    return Path(place.split(":")[0]).stem
+    """The table of a place such as ``data/people.csv:2`` or ``schemas/people.schema.json:3``."""
+    return Path(place.split(":")[0]).name.split(".")[0]
 
 
 @pytest.fixture
@@ -81,6 +88,9 @@ def test_fault_case_same_verdict_and_table(fixture_tree, case):
     fault(root, sources)
     table = _table_of(place)
 
+    if case in BUILD_STAGE_ONLY:
+        assert not frictionless_failing(root)[0], f"{case}: frictionless found nothing"
+        return  # BUILD_STAGE_ONLY[case]; tests/test_faults.py asserts the build's side
     ok, ours = project_failing(root, sources)
 
     assert not ok, f"{case}: our checks found nothing"
