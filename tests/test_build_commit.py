@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -166,8 +168,6 @@ def built(tmp_path_factory) -> tuple[Path, Path]:
 
 
 def _copy_built(built: tuple[Path, Path], dst: Path) -> tuple[Path, Path]:
-    import shutil
-
     root, sources = built
     shutil.copytree(root, dst)
     return dst, sources
@@ -358,3 +358,22 @@ def test_python_build_dies_with_a_terminated_build(built, tmp_path):
         time.sleep(0.01)
     assert not alive, "python -m build outlived the build that started it"
     assert not list((root / "build").glob("ca-militancy-build-*"))
+
+
+def test_a_build_directory_on_another_file_system_is_refused(built, tmp_path, capsys):
+    """Outputs move into place by renaming, which cannot cross file systems: such a build must
+    stop before its commit, not leave a commit that no later build can complete."""
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or shm.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("needs a second file system at /dev/shm")
+    root, _ = _copy_built(built, tmp_path / "repo")
+    other = Path(tempfile.mkdtemp(dir=shm))
+    try:
+        shutil.rmtree(root / "build")
+        (root / "build").symlink_to(other)
+        before = _sha(root / "dist" / "SHA256SUMS")
+        assert pipeline.main(["--root", str(root), "--no-wheel", "--no-extras"]) == 1
+        assert "different file systems" in capsys.readouterr().err
+        assert _sha(root / "dist" / "SHA256SUMS") == before
+    finally:
+        shutil.rmtree(other)

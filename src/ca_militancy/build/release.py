@@ -169,8 +169,8 @@ def staging_dir(root: Path) -> Path:
     It must be on the tree's file system: the commit moves out of it by renaming."""
     build = Path(root) / "build"
     build.mkdir(exist_ok=True)
-    devices = {p.stat().st_dev for p in (root, build, *(root / d for d in DEBRIS_DIRS))
-               if p.exists()}  # fmt: skip
+    output_dirs = [build, *(root / d for d in DEBRIS_DIRS)]
+    devices = {d.stat().st_dev for d in output_dirs if d.exists()}
     if len(devices) > 1:
         raise CommitError(
             f"{build} and the tree's output directories are on different file systems, so the "
