@@ -55,6 +55,12 @@ CASCADES = {
     "file cut at a row boundary": "each record the lost citations cited is uncited (rule 1)",
 }
 
+# Fault cases in a Table Schema that the build finds in its descriptor stage (frictionless's own
+# descriptor validation, check frictionless-descriptor) rather than in the checks of the data.
+BUILD_STAGE_ONLY = {
+    "schema frictionless rejects": "a property of the wrong type is a descriptor error",
+}
+
 
 def frictionless_failing(root: Path) -> tuple[bool, set[str]]:
     """(valid, names of the tables with errors) by frictionless, foreign keys included."""
@@ -76,7 +82,8 @@ def referenced(table: str) -> set[str]:
 
 
 def _table_of(place: str) -> str:
-    return Path(place.split(":")[0]).stem
+    """The table of a place such as ``data/people.csv:2`` or ``schemas/people.schema.json:3``."""
+    return Path(place.split(":")[0]).name.split(".")[0]
 
 
 @pytest.fixture
@@ -106,6 +113,9 @@ def test_fault_case_same_verdict_and_table(fixture_tree, case):
             project_failing(root, sources)
         return
 
+    if case in BUILD_STAGE_ONLY:
+        assert not frictionless_failing(root)[0], f"{case}: frictionless found nothing"
+        return  # BUILD_STAGE_ONLY[case]; tests/test_faults.py asserts the build's side
     ok, ours = project_failing(root, sources)
 
     assert not ok, f"{case}: our checks found nothing"

@@ -58,6 +58,24 @@ def _whole(table: str, fn):
     return fault
 
 
+def _schema(table: str, edit):
+    def fault(root: Path, sources: Path) -> None:
+        path = root / "schemas" / f"{table}.schema.json"
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        edit(schema)
+        path.write_text(json.dumps(schema, indent=2), encoding="utf-8")
+
+    return fault
+
+
+def _fk_to_missing_table(schema: dict) -> None:
+    schema["foreignKeys"][0]["reference"]["resource"] = "organisations"
+
+
+def _required_as_text(schema: dict) -> None:
+    schema["fields"][-1].setdefault("constraints", {})["required"] = "no"
+
+
 def _tamper(root: Path, sources: Path) -> None:
     text = next(sources.iterdir())
     text.chmod(0o644)
@@ -177,6 +195,10 @@ FAULTS = {
     "header-only table that others refer to": (_whole("people", _first_lines(1)),
                                                "data/people.csv:1", "table-complete"),
     "CSV without a schema": (_csv_without_schema, "data/extras.csv", "table-has-schema"),
+    "foreign key to a missing table": (_schema("aliases", _fk_to_missing_table),
+                                       "schemas/aliases.schema.json", "table-schema"),
+    "schema frictionless rejects": (_schema("people", _required_as_text),
+                                    "schemas/people.schema.json", "frictionless-descriptor"),
 }  # fmt: skip
 
 

@@ -151,6 +151,13 @@ def check_primary_key(r: ReadResult, log: ProblemLog) -> None:
         )  # fmt: skip
 
 
+def _schema_line(path: Path, key: str, value: str) -> int | None:
+    """The line of ``"key": "value"`` in a schema file, so the problem opens at the right spot."""
+    pattern = re.compile(rf'"{re.escape(key)}"\s*:\s*"{re.escape(value)}"')
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next((i for i, line in enumerate(lines, 1) if pattern.search(line)), None)
+
+
 def check_foreign_keys(
     r: ReadResult, tables: dict[str, pa.Table], log: ProblemLog
 ) -> dict[str, int]:
@@ -161,8 +168,8 @@ def check_foreign_keys(
     name, file = r.name, r.schema.file
     dangling: dict[str, int] = defaultdict(int)
     for col, ref_table, ref_col in ((k.column, k.table, k.ref_column) for k in r.schema.foreign_keys):
-        if ref_table not in tables:
-            continue  # that table's own problems are reported already
+        if ref_table not in tables or ref_col not in tables[ref_table].column_names:
+            continue  # reported already: that table's own problems, or table-schema at catalog load
         target = _as_str(tables[ref_table][ref_col])
         values = r.raw[col]
         bad = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, target)))
@@ -603,7 +610,8 @@ class Check:
     ``name`` is what error lines show; ``rule`` is the number of the project rule in
     docs/architecture.md it enforces (None for the Table Schema's own checks); ``stage`` says
     when it runs: ``read`` (strict CSV reading), ``table`` (one table at a time), ``package``
-    (across tables), ``sources`` (needs the archived texts) or ``parquet`` (the read-back)."""
+    (across tables), ``sources`` (needs the archived texts), ``descriptor`` (each
+    ``datapackage.json`` the build writes) or ``parquet`` (the read-back)."""
 
     name: str
     description: str
@@ -665,6 +673,7 @@ archived-text-utf8             sources   3  every archived text is UTF-8
 excerpt-line-exists            sources   3  a citation's line is a line of its archived text
 excerpt-verbatim               sources   3  an excerpt appears verbatim on its line
 own-words                      sources  12  own-words fields copy no run of words from an archived text
+frictionless-descriptor        descriptor -  frictionless's descriptor validation accepts each datapackage.json written
 parquet-read-back              parquet   -  each Parquet copy reads back equal to its table
 """
 
@@ -684,10 +693,11 @@ CHECKS_BY_NAME = {c.name: c for c in CHECKS}
 def list_checks() -> str:
     """The named checks, one per line, for ``scripts/build.py --list-checks``."""
     width = max(len(c.name) for c in CHECKS)
+    stage_width = max(len(c.stage) for c in CHECKS)
     lines = []
     for c in CHECKS:
         rule = f" (rule {c.rule})" if c.rule else ""
-        lines.append(f"{c.name:<{width}}  {c.stage:<8} {c.description}{rule}")
+        lines.append(f"{c.name:<{width}}  {c.stage:<{stage_width}} {c.description}{rule}")
     return "\n".join(lines)
 
 

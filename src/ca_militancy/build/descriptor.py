@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from ca_militancy import __about__
 from ca_militancy.core.catalog import SCHEMA_SUFFIX, Catalog
 from ca_militancy.core.hashing import sha256_bytes
+from ca_militancy.core.problems import ProblemLog
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 ROWS_PROPERTY = "x-rows"
@@ -180,3 +181,32 @@ def read_existing(root: Path) -> dict[str, Any]:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError):
         return {}
+
+
+def check_with_frictionless(
+    desc: dict[str, Any], catalog: Catalog, where: str, log: ProblemLog
+) -> None:
+    """Report what frictionless's own descriptor validation rejects in ``desc``.
+
+    Why: users run ``frictionless validate`` on what we publish, so the build must not write a
+    descriptor that it rejects. Each resource is validated with its Table Schema inlined (the
+    schema files are what the build read), so a problem is located in the schema file it comes
+    from; the package's own properties are validated after that."""
+    from frictionless import Package, Resource
+
+    by_path = {f"schemas/{t.path.name}": t for t in catalog}
+    inlined = []
+    for res in desc["resources"]:
+        table = by_path.get(res.get("schema"))  # type: ignore[arg-type]
+        res = {**res, "schema": table.descriptor} if table is not None else res
+        inlined.append(res)
+        place = f"schemas/{table.path.name}" if table is not None else where
+        for error in Resource.validate_descriptor(res).errors:
+            log.add(
+                res["name"], place, None, None, None, "frictionless-descriptor",
+                f"{where} resource {res['name']!r}: {error.message}",
+            )  # fmt: skip
+    if log:
+        return
+    for error in Package.validate_descriptor({**desc, "resources": inlined}).errors:
+        log.add(where, where, None, None, None, "frictionless-descriptor", error.message)

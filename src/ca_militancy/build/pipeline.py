@@ -12,13 +12,14 @@ import argparse
 import datetime as dt
 import os
 import shutil
+import signal
 import subprocess
 import sys
-import tempfile
+import threading
 import time
 import traceback
-from contextlib import contextmanager
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,9 @@ SDIST_ITEMS = (
 
 # Set to 1 to see the traceback of an unexpected error in the build (by default one line).
 DEBUG_ENV = "CA_MILITANCY_DEBUG"
+# Exit code of a build refused because another build of the tree holds the lock
+# (EX_TEMPFAIL of sysexits.h: try again later), apart from 1, a build that failed.
+EXIT_LOCKED = 75
 
 
 class BuildFailed(Exception):
@@ -131,28 +135,37 @@ class Build:
             self.result.stage_seconds[name] = time.perf_counter() - start
 
     def run(self) -> BuildResult:
-        (self.root / "build").mkdir(exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix="ca-militancy-build-", dir=self.root / "build"))
-        self.current_stage = "setup"
-        try:
-            moves = self._stages(tmp)
-            with self.stage("commit"):
-                release.commit(moves)
-        except BuildFailed:
-            raise
-        except SchemaError as exc:
-            raise BuildFailed(exc.located(self.root)) from None
-        except Exception as exc:
-            # A bug, not bad input: one line by default, and nothing was moved into place
-            # (the commit is the last stage). The traceback is for whoever debugs it.
-            if os.environ.get(DEBUG_ENV) == "1":
-                traceback.print_exc()
-            raise BuildFailed(
-                f"internal error in stage {self.current_stage}: {type(exc).__name__}: {exc}"
-                f" (set {DEBUG_ENV}=1 for the traceback)"
-            ) from None
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        """Build under the tree's lock: first finish after builds that died, then stage every
+        output in a fresh directory under ``build/`` and commit them into place."""
+        with release.BuildLock(self.root):
+            for done in release.recover(self.root):
+                self.say(f"[build] {done}")
+            try:
+                tmp = release.staging_dir(self.root)
+            except release.CommitError as exc:
+                raise BuildFailed(str(exc)) from None
+            self.current_stage = "setup"
+            try:
+                moves = self._stages(tmp)
+                with self.stage("commit"):
+                    release.commit(self.root, tmp, moves)
+            except BuildFailed:
+                raise
+            except SchemaError as exc:
+                raise BuildFailed(exc.located(self.root)) from None
+            except Exception as exc:
+                # A bug, not bad input: one line by default. A failure before the commit moved
+                # nothing into place; one inside it is completed by the next build (journal).
+                if os.environ.get(DEBUG_ENV) == "1":
+                    traceback.print_exc()
+                raise BuildFailed(
+                    f"internal error in stage {self.current_stage}: {type(exc).__name__}: {exc}"
+                    f" (set {DEBUG_ENV}=1 for the traceback)"
+                ) from None
+            finally:
+                # an interrupted commit stays, journal and all, for the next build to complete
+                if not release.commit_pending(tmp):
+                    shutil.rmtree(tmp, ignore_errors=True)
         return self.result
 
     # --- the stages ------------------------------------------------------------------------
@@ -194,6 +207,7 @@ class Build:
             root_desc = descriptor.build_descriptor(
                 catalog, root, tables, existing=existing, created=date
             )
+            self._refuse_invalid_descriptor(root_desc, "datapackage.json")
             root_dp = tmp / "datapackage.json"
             root_dp.write_text(descriptor.dumps(root_desc), encoding="utf-8")
 
@@ -230,6 +244,7 @@ class Build:
             rel_desc = descriptor.build_descriptor(
                 catalog, root, tables, parquet_root=dist, existing=existing, created=date
             )
+            self._refuse_invalid_descriptor(rel_desc, f"{release.zip_name(version)}:datapackage.json")
             rel_dp = tmp / "release-datapackage.json"
             rel_dp.write_text(descriptor.dumps(rel_desc), encoding="utf-8")
             members = {"datapackage.json": rel_dp}
@@ -250,7 +265,10 @@ class Build:
 
         if self.wheel:
             with self.stage("wheel"):
-                self._build_python_package(tmp, dist, tables, zip_path, epoch, rel_desc)
+                data_dir = self._build_python_package(tmp, dist, tables, zip_path, epoch, rel_desc)
+            # the installed loader in a source checkout reads ca_militancy/_data: exactly what
+            # the wheel ships, committed with the rest
+            moves.append((data_dir, root / "src" / "ca_militancy" / "_data"))
 
         with self.stage("manifest"):
             files = {p.relative_to(dist).as_posix(): p for p in sorted(dist.rglob("*"))}
@@ -264,6 +282,13 @@ class Build:
         moves.append((dist, root / "dist"))
         return moves
 
+    def _refuse_invalid_descriptor(self, desc: dict[str, Any], where: str) -> None:
+        """Stop the build before writing a descriptor that ``frictionless validate`` rejects."""
+        log = ProblemLog(limit=self.limit)
+        descriptor.check_with_frictionless(desc, self.catalog, where, log)
+        if log:
+            raise BuildFailed(f"frictionless rejects {where}:\n" + log.report())
+
     def _build_python_package(
         self,
         tmp: Path,
@@ -272,13 +297,16 @@ class Build:
         zip_path: Path,
         epoch: int,
         rel_desc: dict[str, Any],
-    ) -> None:
+    ) -> Path:
         """Stage the package data into a copy of the tree and build wheel and sdist there
-        (never in the tree itself, so a failure leaves it untouched)."""
+        (never in the tree itself, so a failure leaves it untouched). Returns the staged
+        package data, which is what the wheel ships."""
         root = self.root
         src_copy = tmp / "pkgsrc"
         src_copy.mkdir()
-        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "_data", "*.egg-info")
+        ignore = shutil.ignore_patterns(
+            "__pycache__", "*.pyc", "_data", "*.egg-info", *release.DEBRIS_PATTERNS
+        )
         for item in SDIST_ITEMS:
             p = root / item
             if item == "datapackage.json":
@@ -297,23 +325,43 @@ class Build:
         )
         out = tmp / "pydist"
         env = dict(os.environ, SOURCE_DATE_EPOCH=str(epoch), PYTHONHASHSEED="0")
-        proc = subprocess.run(
+        code, output = run_in_own_group(
             [
                 *(sys.executable, "-m", "build", "--wheel", "--sdist", "--no-isolation"),
                 *("--outdir", str(out), str(src_copy)),
             ],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
+            env,
         )
-        if proc.returncode != 0:
-            raise BuildFailed(
-                "python -m build failed:\n" + proc.stdout[-3000:] + proc.stderr[-3000:]
-            )
+        if code != 0:
+            raise BuildFailed("python -m build failed:\n" + output[-6000:])
         for p in sorted(out.iterdir()):
             shutil.move(str(p), str(dist / p.name))
-        self.staged_package_data = data_dir
+        return data_dir
+
+
+def run_in_own_group(command: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """Run ``command`` in a process group of its own and return (exit code, stdout+stderr).
+
+    Why a group: ``python -m build`` starts the build backend as a process of its own, and a
+    build stopped by an exception or a signal must not leave either running; the whole group
+    is killed before the exception goes on. (A build killed with SIGKILL cannot do this; the
+    next build stops what it left, see ``release.recover``.)"""
+    proc = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        output, _ = proc.communicate()
+    except BaseException:
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
+    return proc.returncode, output
 
 
 def stage_package_data(
@@ -373,6 +421,27 @@ def registry(root: Path, zip_path: Path, version: str) -> dict[str, dict[str, st
     return dict(sorted(out.items()))
 
 
+@contextmanager
+def signals_raise_system_exit() -> Iterator[None]:
+    """While a build runs, SIGTERM and SIGHUP end it like an exception, so that it stops
+    ``python -m build`` and removes its staging directory on the way out (the default action
+    would end the process without either)."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers; its caller handles signals
+        return
+    caught = (signal.SIGTERM, signal.SIGHUP)
+    previous = {s: signal.signal(s, stop) for s in caught}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
 def main(argv: list[str] | None = None, root: Path | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="scripts/build.py",
@@ -404,34 +473,16 @@ def main(argv: list[str] | None = None, root: Path | None = None) -> int:
         extras=not args.no_extras,
     )
     try:
-        result = build.run()
+        with signals_raise_system_exit():
+            result = build.run()
+    except release.BuildLocked as exc:
+        print(f"BUILD REFUSED: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
     except BuildFailed as exc:
         print(f"BUILD FAILED: {exc}", file=sys.stderr)
         print("dist/, datapackage.json and the docs were left as they were.", file=sys.stderr)
         return 1
-    # the installed loader in a source checkout reads ca_militancy/_data: refresh it too
-    root_dir = args.root.resolve()
-    _refresh_package_data(root_dir, root_dir / "src" / "ca_militancy" / "_data")
     print(result.summary())
     if sources is None:
         print(f"\nnote: {ENV} is not set, so excerpts and archived-text hashes were NOT checked")
     return 0
-
-
-def _refresh_package_data(root: Path, data_dir: Path) -> None:
-    """Unpack the wheel's ``_data`` into the source tree (git-ignored), so an editable
-    install reads exactly what the wheel ships."""
-    import zipfile
-
-    wheels = sorted((root / "dist").glob("*.whl"))
-    if not wheels:
-        return
-    tmp = data_dir.with_name("._data.new")
-    shutil.rmtree(tmp, ignore_errors=True)
-    with zipfile.ZipFile(wheels[-1]) as zf:
-        for info in zf.infolist():
-            if info.filename.startswith("ca_militancy/_data/") and not info.is_dir():
-                target = tmp / info.filename.removeprefix("ca_militancy/_data/")
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(zf.read(info))
-    release.commit([(tmp, data_dir)])
