@@ -58,7 +58,9 @@ def _whole(table: str, fn):
     return fault
 
 
-def _schema(table: str, edit):
+def _schema_json(table: str, edit):
+    """A fault that edits a schema as JSON (``_schema`` edits its text)."""
+
     def fault(root: Path, sources: Path) -> None:
         path = root / "schemas" / f"{table}.schema.json"
         schema = json.loads(path.read_text(encoding="utf-8"))
@@ -195,9 +197,9 @@ FAULTS = {
     "header-only table that others refer to": (_whole("people", _first_lines(1)),
                                                "data/people.csv:1", "table-complete"),
     "CSV without a schema": (_csv_without_schema, "data/extras.csv", "table-has-schema"),
-    "foreign key to a missing table": (_schema("aliases", _fk_to_missing_table),
+    "foreign key to a missing table": (_schema_json("aliases", _fk_to_missing_table),
                                        "schemas/aliases.schema.json", "table-schema"),
-    "schema frictionless rejects": (_schema("people", _required_as_text),
+    "schema frictionless rejects": (_schema_json("people", _required_as_text),
                                     "schemas/people.schema.json", "frictionless-descriptor"),
 }  # fmt: skip
 
