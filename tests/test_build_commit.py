@@ -246,8 +246,9 @@ def test_a_build_started_while_another_commits_leaves_complete_outputs(built, tm
     assert 2 < steps < 29, steps
 
 
-def test_a_second_build_stops_at_once_naming_the_lock_holder(built, tmp_path, capsys):
-    root, _ = _copy_built(built, tmp_path / "repo")
+def test_a_second_build_stops_at_once_naming_the_lock_holder(built, tmp_path, capsys, monkeypatch):
+    root, sources = _copy_built(built, tmp_path / "repo")
+    monkeypatch.setenv(ENV, str(sources))  # the fixture's texts, not those a CI run names
     before = _sha(root / "dist" / "SHA256SUMS")
     with release.BuildLock(root):
         code = pipeline.main(["--root", str(root), "--no-wheel", "--no-extras"])
