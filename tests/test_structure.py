@@ -152,3 +152,20 @@ def test_using_the_reader_loads_no_build_module():
         pytest.skip("no built data in this checkout (run scripts/build.py first)")
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ""
+
+
+def test_no_module_of_the_package_is_git_ignored():
+    """Every module is committed and shipped: an ignore pattern that matches a package folder
+    (`build/` once matched `ca_militancy/build/`) drops new modules from git and the wheel."""
+    root = PACKAGE.parents[1]
+    if not (root / ".git").exists():
+        pytest.skip("not a git checkout: nothing can be ignored")
+    modules = [str(p.relative_to(root)) for p in PACKAGE.rglob("*.py")]
+    out = subprocess.run(
+        ["git", "check-ignore", "--no-index", *modules],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.stdout.strip() == "", f"git-ignored modules: {out.stdout.split()}"
