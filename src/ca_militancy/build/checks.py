@@ -13,11 +13,10 @@ describes every check (``scripts/build.py --list-checks``).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -167,7 +166,9 @@ def check_foreign_keys(
     an empty table are counted but not listed (``table-complete`` says it once)."""
     name, file = r.name, r.schema.file
     dangling: dict[str, int] = defaultdict(int)
-    for col, ref_table, ref_col in ((k.column, k.table, k.ref_column) for k in r.schema.foreign_keys):
+    for col, ref_table, ref_col in (
+        (k.column, k.table, k.ref_column) for k in r.schema.foreign_keys
+    ):
         if ref_table not in tables or ref_col not in tables[ref_table].column_names:
             continue  # reported already: that table's own problems, or table-schema at catalog load
         target = _as_str(tables[ref_table][ref_col])
@@ -184,7 +185,6 @@ def check_foreign_keys(
 
 
 # --- project rules ---------------------------------------------------------------------------
-
 
 
 def every_record_cited(
@@ -265,7 +265,6 @@ def exactly_one_reference(r: ReadResult, log: ProblemLog) -> None:
     # the count per row is shown in the message only in aggregate; the line names the row
 
 
-
 def dates_ordered_and_precise(r: ReadResult, log: ProblemLog) -> None:
     name, file, t, lines = r.name, r.schema.file, r.typed, r.lines
     for prefix in r.schema.date_groups:
@@ -298,12 +297,13 @@ def dates_ordered_and_precise(r: ReadResult, log: ProblemLog) -> None:
         prec_np = np.asarray(prec.to_numpy(zero_copy_only=False), dtype=object)
         for value, (ok, message) in rules.items():
             bad = (prec_np == value) & ~ok
-            log.add_mask(name, file, lines, bad, prec_col, prec, "date-precision-matches-bounds", message)
+            log.add_mask(
+                name, file, lines, bad, prec_col, prec, "date-precision-matches-bounds", message
+            )
 
 
 def _int(arr: pa.ChunkedArray) -> np.ndarray:
     return pc.fill_null(arr, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-
 
 
 def counts_ordered_with_basis(r: ReadResult, log: ProblemLog) -> None:
@@ -330,7 +330,8 @@ def counts_ordered_with_basis(r: ReadResult, log: ProblemLog) -> None:
     if "casualty_basis" in t.column_names:
         basis = _np_bool(pc.is_valid(t["casualty_basis"]))
         log.add_mask(
-            name, file, lines, any_count & ~basis, "casualty_basis", None, "casualty-basis-with-counts",
+            name, file, lines, any_count & ~basis, "casualty_basis", None,
+            "casualty-basis-with-counts",
             "casualty_basis is required when a count is given",
         )  # fmt: skip
         log.add_mask(
@@ -386,7 +387,8 @@ def alias_names_one_entity(catalog: Catalog, reads: dict[str, ReadResult], log: 
     mask = np.zeros(len(t), dtype=bool)
     mask[bad["row"].to_numpy(dtype=np.int64)] = True
     log.add_mask(
-        "aliases", catalog["aliases"].file, r.lines, mask, "alias", r.raw["alias"], "alias-names-one-entity",
+        "aliases", catalog["aliases"].file, r.lines, mask, "alias", r.raw["alias"],
+        "alias-names-one-entity",
         "this alias also names another entity; mark every row with it ambiguous",
     )  # fmt: skip
 
@@ -565,7 +567,8 @@ def contested_matches_disputes(
         contested = _np_bool(r.typed["contested"])
         log.add_mask(
             name, r.schema.file, r.lines, has_dispute & ~contested, "contested", r.raw["contested"],
-            "contested-matches-disputes", "a citation disputes this record, so contested must be true",
+            "contested-matches-disputes",
+            "a citation disputes this record, so contested must be true",
         )  # fmt: skip
         log.add_mask(
             name, r.schema.file, r.lines, contested & ~has_dispute, "contested", r.raw["contested"],
@@ -585,8 +588,9 @@ def inference_marked_inferred(r: ReadResult, log: ProblemLog) -> None:
         return
     certainty = _as_str(r.typed["certainty"])
     note = r.typed["note"]
-    says_inferred = pc.fill_null(pc.match_substring_regex(note, INFERENCE_NOTE.pattern,
-                                                          ignore_case=True), False)
+    says_inferred = pc.fill_null(
+        pc.match_substring_regex(note, INFERENCE_NOTE.pattern, ignore_case=True), False
+    )
     is_inferred = pc.fill_null(pc.equal(certainty, INFERRED), False)
     log.add_mask(
         r.name, r.schema.file, r.lines, pc.and_(says_inferred, pc.invert(is_inferred)),
@@ -621,16 +625,16 @@ class Check:
 
 # name, stage, rule number in docs/architecture.md ("-": a Table Schema check), what it guards
 _CHECK_TABLE = """
-table-schema                   read      -  every schema file is a usable Table Schema (JSON, fields, types, keys)
+table-schema                   read      -  each schema is a usable Table Schema (JSON, types, keys)
 missing-file                   read      -  every table of the catalog has its CSV file
-table-has-schema               read      -  every data/*.csv file has a schema (none is silently ignored)
+table-has-schema               read      -  every data/*.csv has a schema (none is ignored)
 encoding                       read      8  CSV files are UTF-8 without a byte-order mark
 line-endings                   read      8  CSV lines end with LF only
 blank-row                      read      8  no blank rows
 header                         read      8  the header equals the schema's field names, in order
 csv-syntax                     read      8  the file parses as CSV
 row-width                      read      8  every row has as many cells as the header
-final-newline                  read      8  the file ends with a newline (one that does not was cut short)
+final-newline                  read      8  the file ends with a newline (else it was cut)
 type                           read      -  every cell parses as its field's Table Schema type
 required                       table     -  required fields are filled
 unique                         table     -  fields marked unique do not repeat
@@ -639,7 +643,7 @@ pattern                        table     -  values match the field's pattern
 minimum                        table     -  values are not below the field's minimum
 maximum                        table     -  values are not above the field's maximum
 minLength                      table     -  texts are not shorter than the field's minLength
-maxLength                      table     3  texts are not longer than the field's maxLength (excerpts: 200)
+maxLength                      table     3  texts are not longer than maxLength (excerpts 200)
 primary-key                    table     -  primary keys are unique
 rows-sorted-by-key             table     8  rows are sorted by the primary key
 foreign-key                    table     -  every foreign key points at an existing record
@@ -655,25 +659,25 @@ no-formula-start               table     7  text cells do not start with =, +, -
 text-nfc-normalized            table     7  text cells are NFC-normalized
 no-invisible-characters        table     7  text cells hold no invisible or bidi-control characters
 country-code-iso3166           table     9  country codes are ISO 3166-1 alpha-2 codes
-inference-marked-inferred      table     -  a note that calls a tie implied or inferred goes with certainty inferred, and inferred gives its reasoning
+inference-marked-inferred      table     -  an implied tie is inferred, and says why
 alias-names-one-entity         package   6  an alias names one entity unless marked ambiguous
 conflict-has-versions          package  10  a conflict has two versions or a disputing citation
 contested-matches-disputes     package  11  a tie is contested exactly when a citation disputes it
-cited-field-exists             package   -  a citation's field names are fields of the record it cites
-one-field-per-stated-value     package  10  a citation with value_as_stated names exactly one field
-fact-fields-cited              package   -  every filled fact field (x-cited) is named by a citation on its record
-alias-in-excerpt               package   -  an alias's spelling is in an excerpt cited for it
-count-in-excerpt               package   -  a count is in an excerpt cited for it, in digits or in words of the source's language
-date-in-excerpt                package   -  a day- or month-precise date has its day and month in an excerpt cited for it
-place-in-excerpt               package   -  a place or province is named in an excerpt cited for it
+cited-field-exists             package   -  a citation names fields its record has
+one-field-per-stated-value     package  10  a stated value names exactly one field
+fact-fields-cited              package   -  every filled fact field is cited by name
+alias-in-excerpt               package   -  an alias's spelling is in its excerpt
+count-in-excerpt               package   -  a count is in its excerpt, as digits or words
+date-in-excerpt                package   -  a date's day and month are in its excerpt
+place-in-excerpt               package   -  a place or province is named in its excerpt
 table-complete                 package   -  a table others refer to is neither empty nor cut short
 archived-text-present          sources   3  every source's archived text exists
 archived-text-hash             sources   3  every archived text has the sha256 its source records
 archived-text-utf8             sources   3  every archived text is UTF-8
 excerpt-line-exists            sources   3  a citation's line is a line of its archived text
 excerpt-verbatim               sources   3  an excerpt appears verbatim on its line
-own-words                      sources  12  own-words fields copy no run of words from an archived text
-frictionless-descriptor        descriptor -  frictionless's descriptor validation accepts each datapackage.json written
+own-words                      sources  12  own-words fields copy no run of source words
+frictionless-descriptor        descriptor -  frictionless accepts each datapackage.json
 parquet-read-back              parquet   -  each Parquet copy reads back equal to its table
 """
 

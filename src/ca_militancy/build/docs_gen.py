@@ -8,7 +8,6 @@ what the build would write.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa

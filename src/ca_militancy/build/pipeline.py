@@ -244,7 +244,9 @@ class Build:
             rel_desc = descriptor.build_descriptor(
                 catalog, root, tables, parquet_root=dist, existing=existing, created=date
             )
-            self._refuse_invalid_descriptor(rel_desc, f"{release.zip_name(version)}:datapackage.json")
+            self._refuse_invalid_descriptor(
+                rel_desc, f"{release.zip_name(version)}:datapackage.json"
+            )
             rel_dp = tmp / "release-datapackage.json"
             rel_dp.write_text(descriptor.dumps(rel_desc), encoding="utf-8")
             members = {"datapackage.json": rel_dp}
@@ -454,9 +456,7 @@ def main(argv: list[str] | None = None, root: Path | None = None) -> int:
     parser.add_argument(
         "--no-extras", action="store_true", help="skip the SQLite edition and the figures"
     )
-    parser.add_argument(
-        "--list-checks", action="store_true", help="list the named checks and exit"
-    )
+    parser.add_argument("--list-checks", action="store_true", help="list the named checks and exit")
     args = parser.parse_args(argv)
     if args.list_checks:
         try:

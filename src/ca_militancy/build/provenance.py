@@ -132,7 +132,8 @@ def check_provenance(
         lines = texts[sid]
         if not (first <= line_no <= last) or line_no > len(lines):
             log.add(
-                "citations", cit_file, int(cr.lines[i]), "line", str(line_no), "excerpt-line-exists",
+                "citations", cit_file, int(cr.lines[i]), "line", str(line_no),
+                "excerpt-line-exists",
                 f"line is outside {sid}'s lines {first}-{last}",
             )  # fmt: skip
             continue

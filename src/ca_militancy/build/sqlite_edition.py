@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ca_militancy.__about__ import __version__
 from ca_militancy.core.catalog import Catalog, constraint
 from ca_militancy.core.edition import LICENSE, NAME_SEARCH, RELEASE_TABLE, TITLE
-from ca_militancy.__about__ import __version__
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -80,7 +80,9 @@ def _creation_order(catalog: Catalog, names: list[str]) -> list[str]:
 # --- tables, keys, indexes ------------------------------------------------------------------
 
 
-def _create_table(catalog: Catalog, db: sqlite_utils.Database, name: str, present: set[str]) -> None:
+def _create_table(
+    catalog: Catalog, db: sqlite_utils.Database, name: str, present: set[str]
+) -> None:
     flds = catalog[name].fields
     db.create_table(
         name,
