@@ -54,7 +54,7 @@ def _sha(p: Path) -> str:
 def test_dist_holds_every_artifact(built):
     dist = built / "dist"
     names = {p.relative_to(dist).as_posix() for p in dist.rglob("*") if p.is_file()}
-    expected = {ZIP, "manifest.json", "SHA256SUMS"}
+    expected = {ZIP, "manifest.json", "SHA256SUMS", f"ca-militancy-{VERSION}.ftm.json"}
     expected |= {f"parquet/{t}.parquet" for t in catalog(built).names}
     assert expected <= names
     assert any(n.endswith(".whl") for n in names) and any(n.endswith(".tar.gz") for n in names)

@@ -24,7 +24,7 @@ def test_check_names_are_unique_and_say_what_they_guard():
     for c in CHECKS:
         assert NAME.match(c.name), c.name
         assert not re.match(r"^r(ule)?[0-9]", c.name, re.I), f"{c.name}: a name, not a number"
-        stages = {"read", "table", "package", "sources", "descriptor", "parquet"}
+        stages = {"read", "table", "package", "sources", "descriptor", "parquet", "ftm"}
         assert c.description and c.stage in stages
 
 

@@ -679,6 +679,7 @@ excerpt-verbatim               sources   3  an excerpt appears verbatim on its l
 own-words                      sources  12  own-words fields copy no run of source words
 frictionless-descriptor        descriptor -  frictionless accepts each datapackage.json
 parquet-read-back              parquet   -  each Parquet copy reads back equal to its table
+ftm-entity-valid               ftm       -  FollowTheMoney accepts every entity of the FtM edition
 """
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ca_militancy import __about__
-from ca_militancy.build import descriptor, docs_gen, parquet, release
+from ca_militancy.build import descriptor, docs_gen, ftm_edition, parquet, release
 from ca_militancy.build.checks import check_package, list_checks
 from ca_militancy.build.evidence import EvidenceReport
 from ca_militancy.build.figures import render_all
@@ -201,6 +201,13 @@ class Build:
                 parquet.check_read_back(name, table, path, log)
             if log:
                 raise BuildFailed("Parquet copies do not read back equal:\n" + log.report())
+
+        with self.stage("ftm"):
+            log = ProblemLog(limit=self.limit)
+            ftm_path = dist / ftm_edition.file_name(version)
+            ftm_edition.write_ftm(catalog, tables, ftm_path, version, log)
+            if log:
+                raise BuildFailed("FollowTheMoney refuses entities:\n" + log.report())
 
         with self.stage("descriptor"):
             existing = descriptor.read_existing(root)

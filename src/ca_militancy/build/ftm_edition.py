@@ -1,0 +1,408 @@
+"""The FollowTheMoney edition: every record as an entity of the FtM model, one JSON object a
+line (the format the ``ftm`` tools and Aleph read).
+
+Why through the ``followthemoney`` library and not hand-written JSON: its model knows which
+schemata and properties exist, cleans every value to its type (dates, countries, languages,
+URLs) and says which properties a schema requires, so an entity this module writes is one
+that FtM tools accept. A value the library refuses is reported as a problem of the build, not
+dropped in silence.
+
+Why stable ids and sorted output: the entity id is ``ca-militancy-<record id>``, so users can
+merge a later release over an earlier one, and entities, their properties and each property's
+values are sorted, so the same tables give the same bytes. The README section "FollowTheMoney
+edition" says how each table is mapped and what FtM cannot say.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from followthemoney import model
+from followthemoney.exc import InvalidData
+from followthemoney.proxy import EntityProxy
+
+from ca_militancy.core.catalog import Catalog
+from ca_militancy.core.problems import ProblemLog
+
+ID_PREFIX = "ca-militancy-"
+CHECK = "ftm-entity-valid"
+
+# org_relationships.type -> (FtM schema, property of the subject, property of the object).
+# A unit, body or media arm is part of its parent organization, which FtM says with
+# Membership; a renaming is a Succession; FtM has no schema for the other ties between
+# organizations (allegiance, alliance, rivalry, hosting, backing...), so they are UnknownLinks
+# whose role names the type.
+RELATIONSHIP_SCHEMATA: dict[str, tuple[str, str, str]] = {
+    "subunit_of": ("Membership", "member", "organization"),
+    "body_of": ("Membership", "member", "organization"),
+    "media_arm_of": ("Membership", "member", "organization"),
+    "renamed_from": ("Succession", "successor", "predecessor"),
+}
+UNKNOWN_LINK = ("UnknownLink", "subject", "object")
+
+# aliases.kind -> FtM name property: names an entity no longer goes by are previousName;
+# acronyms, short forms and descriptions are weakAlias (FtM does not match on them, as they
+# name other things too), and so is an alias the dataset marks ambiguous.
+ALIAS_PROPERTIES = {
+    "former_name": "previousName",
+    "superseded_by_correction": "previousName",
+    "acronym": "weakAlias",
+    "short_form": "weakAlias",
+    "descriptive_name": "weakAlias",
+}
+
+# Who organized an incident, in FtM's sense, is only what a source reports in its own voice
+# or an authority states: a claim of responsibility, a suspicion or an inference is not a
+# finding, so those actors are `involved` only.
+ORGANIZER_ROLES = frozenset({"perpetrator"})
+ORGANIZER_CERTAINTY = frozenset({"reported", "officials_said"})
+
+# Sources and publications: FtM's Document stands for a file (it requires a fileName) and the
+# dataset holds none, so a recording is a Video or Audio and everything else (the articles,
+# reader comments, statements, reports, magazine issues) an Article.
+DOCUMENT_SCHEMATA = {"video": "Video", "broadcast": "Video", "audio_message": "Audio"}
+# (table, primary key, prefix of its partial date)
+DOCUMENT_TABLES = (
+    ("sources", "source_id", "published"),
+    ("publications", "publication_id", "date"),
+)
+
+
+def entity_id(record_id: str) -> str:
+    """The FtM id of a record: stable across releases, so entities can be merged over them."""
+    return f"{ID_PREFIX}{record_id}"
+
+
+def partial_date(value: dt.date, precision: str) -> str:
+    """An FtM partial date as precise as the record: YYYY, YYYY-MM or YYYY-MM-DD."""
+    if precision == "year":
+        return f"{value.year:04d}"
+    if precision == "month":
+        return f"{value.year:04d}-{value.month:02d}"
+    return value.isoformat()
+
+
+@dataclass(frozen=True)
+class PartialDates:
+    """A record's partial date in FtM's terms: one date at the record's precision (day, month,
+    year), or the known bounds of a range, each a day."""
+
+    date: str | None = None
+    start: str | None = None
+    end: str | None = None
+
+    @classmethod
+    def of(cls, row: dict[str, Any], prefix: str) -> PartialDates:
+        start, end = row.get(f"{prefix}_start"), row.get(f"{prefix}_end")
+        precision = row.get(f"{prefix}_precision") or "unknown"
+        if precision in ("day", "month", "year") and start is not None:
+            return cls(date=partial_date(start, precision))
+        return cls(
+            start=start.isoformat() if start is not None else None,
+            end=end.isoformat() if end is not None else None,
+        )
+
+    def as_interval(self) -> dict[str, str | None]:
+        """startDate/endDate of an FtM interval: a single day, month or year is both."""
+        return {"startDate": self.date or self.start, "endDate": self.date or self.end}
+
+    def as_event(self) -> dict[str, str | None]:
+        return {"date": self.date, "startDate": self.start, "endDate": self.end}
+
+
+@dataclass
+class Provenance:
+    """The sources cited for each record, read from the citations table through its
+    ``x-exactly-one-of`` columns and their foreign keys (which table each column cites)."""
+
+    sources: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    @classmethod
+    def of(cls, catalog: Catalog, citations: list[dict[str, Any]]) -> Provenance:
+        cits = catalog["citations"]
+        target = {col: ref for col, ref, _ in cits.foreign_keys}
+        out = cls()
+        for row in citations:
+            for col in cits.exactly_one_of:
+                if row.get(col) is not None:
+                    out.sources[(target[col], row[col])].add(row["source_id"])
+        return out
+
+    def of_records(self, records: Iterable[tuple[str, str]]) -> list[str]:
+        return sorted({s for key in records for s in self.sources.get(key, ())})
+
+
+class EntityWriter:
+    """Makes entities through the FtM model, refusing (as problems) what the library refuses."""
+
+    def __init__(self, version: str, provenance: Provenance, urls: dict[str, str], log: ProblemLog):
+        self.version = version
+        self.provenance = provenance
+        self.urls = urls
+        self.log = log
+        self.entities: dict[str, EntityProxy] = {}
+
+    def make(
+        self,
+        schema: str,
+        table: str,
+        record_id: str,
+        properties: dict[str, Any],
+        cited: Iterable[tuple[str, str]] = (),
+    ) -> EntityProxy:
+        """One entity for one record, with its provenance: the cited sources as `proof`
+        (their entities) and `sourceUrl`, and where to read the record and its citations."""
+        proxy = model.make_entity(schema)
+        proxy.id = entity_id(record_id)
+        sources = self.provenance.of_records([(table, record_id), *cited])
+        pointer = (
+            f"Record {record_id} of table {table} in ca-militancy {self.version}; "
+            f"its sources and excerpts: ca-militancy cite {table} {record_id}"
+        )
+        note_prop = "recordId" if proxy.schema.get("recordId") else "notes"
+        text_prop = "description" if note_prop == "recordId" else "notes"
+        extra: dict[str, Any] = {
+            "proof": [entity_id(s) for s in sources if s != record_id],
+            "sourceUrl": [self.urls[s] for s in sources if self.urls.get(s)],
+        }
+        if note_prop == "recordId":
+            extra["recordId"] = record_id
+        described = properties.get(text_prop)
+        extra[text_prop] = [*_values(described), pointer]
+        for name, values in {**properties, **extra}.items():
+            for value in _values(values):
+                self._add(proxy, table, record_id, name, value)
+        self._validate(proxy, table, record_id)
+        self.entities[proxy.id] = proxy
+        return proxy
+
+    def _add(self, proxy: EntityProxy, table: str, record_id: str, name: str, value: str) -> None:
+        prop = proxy.schema.get(name)
+        if prop is None:
+            raise InvalidData(f"FtM schema {proxy.schema.name} has no property {name!r}")
+        cleaned = prop.type.clean(value, proxy=proxy)
+        if cleaned is None:
+            self.log.add(
+                table, f"data/{table}.csv", None, record_id, value, CHECK,
+                f"FollowTheMoney refuses this value as the {prop.type.name} of "
+                f"{proxy.schema.name}.{name}",
+            )  # fmt: skip
+            return
+        proxy.add(prop, cleaned, cleaned=True)
+
+    def _validate(self, proxy: EntityProxy, table: str, record_id: str) -> None:
+        missing = [p for p in proxy.schema.required if not proxy.has(p)]
+        try:
+            proxy.schema.validate(proxy.to_dict())
+        except InvalidData as exc:
+            missing.append(str(exc))
+        for problem in missing:
+            self.log.add(
+                table, f"data/{table}.csv", None, record_id, None, CHECK,
+                f"FollowTheMoney rejects the {proxy.schema.name} entity: {problem}",
+            )  # fmt: skip
+
+
+def _values(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list | tuple | set | frozenset):
+        return [v for item in value for v in _values(item)]
+    if isinstance(value, dt.date):
+        return [value.isoformat()]
+    text = str(value)
+    return [text] if text else []
+
+
+def _words(code: str | None) -> str | None:
+    return code.replace("_", " ") if code else None
+
+
+def build_entities(
+    catalog: Catalog, tables: dict[str, pa.Table], version: str, log: ProblemLog
+) -> dict[str, EntityProxy]:
+    """Every record of the entity and tie tables as FtM entities, by id."""
+    rows = {name: tables[name].to_pylist() for name in tables}
+    urls = {r["source_id"]: r["url"] for r in rows["sources"] if r.get("url")}
+    writer = EntityWriter(version, Provenance.of(catalog, rows["citations"]), urls, log)
+    org_names = {r["organization_id"]: r["name"] for r in rows["organizations"]}
+    person_names = {r["person_id"]: r["name"] for r in rows["people"]}
+
+    names: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    alias_records: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for r in rows["aliases"]:
+        owner = r["organization_id"] or r["person_id"]
+        prop = "weakAlias" if r["ambiguous"] else ALIAS_PROPERTIES.get(r["kind"], "alias")
+        names[owner][prop].append(r["alias"])
+        alias_records[owner].append(("aliases", r["alias_id"]))
+
+    for r in rows["organizations"]:
+        oid = r["organization_id"]
+        writer.make(
+            "Organization", "organizations", oid,
+            {
+                "name": r["name"],
+                "classification": _words(r["kind"]),
+                "country": r["country_code"],
+                "description": r["description"],
+                "incorporationDate": PartialDates.of(r, "founded").date,
+                **names.get(oid, {}),
+            },
+            alias_records.get(oid, []),
+        )  # fmt: skip
+    for r in rows["people"]:
+        pid = r["person_id"]
+        status = r["status"] if r["status"] != "unknown" else None
+        writer.make(
+            "Person", "people", pid,
+            {"name": r["name"], "status": status, "description": r["description"],
+             **names.get(pid, {})},
+            alias_records.get(pid, []),
+        )  # fmt: skip
+
+    for r in rows["memberships"]:
+        writer.make(
+            "Membership", "memberships", r["membership_id"],
+            {
+                "member": entity_id(r["person_id"]),
+                "organization": entity_id(r["organization_id"]),
+                "role": [_words(r["role"]), r["title"]],
+                "summary": r["note"],
+                "description": _as_stated(r, org_names),
+                **PartialDates.of(r, "date").as_interval(),
+            },
+        )  # fmt: skip
+    for r in rows["org_relationships"]:
+        schema, subject, obj = RELATIONSHIP_SCHEMATA.get(r["type"], UNKNOWN_LINK)
+        role = {} if schema == "Succession" else {"role": _words(r["type"])}
+        writer.make(
+            schema, "org_relationships", r["relationship_id"],
+            {
+                subject: entity_id(r["subject_organization_id"]),
+                obj: entity_id(r["object_organization_id"]),
+                **role,
+                "summary": r["note"],
+                "description": _as_stated(r, org_names),
+                **PartialDates.of(r, "date").as_interval(),
+            },
+        )  # fmt: skip
+
+    countries = {r["organization_id"]: r["country_code"] for r in rows["organizations"]}
+    for r in rows["designations"]:
+        by = r["designating_organization_id"]
+        writer.make(
+            "Sanction", "designations", r["designation_id"],
+            {
+                "entity": entity_id(r["designated_organization_id"]),
+                "authority": org_names[by],
+                "country": countries.get(by),
+                "program": r["list_name"],
+                "provisions": _words(r["type"]),
+                "summary": r["note"],
+                **PartialDates.of(r, "date").as_interval(),
+            },
+        )  # fmt: skip
+
+    _incidents(writer, rows)
+    _documents(writer, rows, org_names, person_names)
+    return writer.entities
+
+
+def _as_stated(row: dict[str, Any], org_names: dict[str, str]) -> str:
+    """What FtM has no property for, in words: who is speaking, and whether it is contested."""
+    parts = [f"certainty: {_words(row['certainty'])}"]
+    by = row.get("attributed_by_organization_id")
+    if by:
+        parts.append(f"attributed by {org_names[by]}")
+    if row.get("contested"):
+        parts.append("contested by a source")
+    return "; ".join(parts)
+
+
+def _incidents(writer: EntityWriter, rows: dict[str, list[dict[str, Any]]]) -> None:
+    involved: dict[str, set[str]] = defaultdict(set)
+    organizers: dict[str, set[str]] = defaultdict(set)
+    actor_records: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for r in rows["incident_actors"]:
+        actor = entity_id(r["organization_id"] or r["person_id"])
+        involved[r["incident_id"]].add(actor)
+        if r["role"] in ORGANIZER_ROLES and r["certainty"] in ORGANIZER_CERTAINTY:
+            organizers[r["incident_id"]].add(actor)
+        actor_records[r["incident_id"]].append(("incident_actors", r["incident_actor_id"]))
+    for r in rows["incidents"]:
+        iid = r["incident_id"]
+        writer.make(
+            "Event", "incidents", iid,
+            {
+                "name": r["title"],
+                "summary": r["summary"],
+                "keywords": _words(r["type"]),
+                "country": r["country_code"],
+                "location": [r["place"], r["province"]],
+                "involved": sorted(involved.get(iid, ())),
+                "organizer": sorted(organizers.get(iid, ())),
+                **PartialDates.of(r, "date").as_event(),
+            },
+            actor_records.get(iid, []),
+        )  # fmt: skip
+
+
+def _documents(
+    writer: EntityWriter,
+    rows: dict[str, list[dict[str, Any]]],
+    org_names: dict[str, str],
+    person_names: dict[str, str],
+) -> None:
+    """Sources and publications as Articles, Videos or Audios (DOCUMENT_SCHEMATA)."""
+    for table, key, prefix in DOCUMENT_TABLES:
+        for r in rows[table]:
+            about = r.get("about_incident_id")
+            writer.make(
+                DOCUMENT_SCHEMATA.get(r["kind"], "Article"), table, r[key],
+                {
+                    "name": r["title"] or r["label"],
+                    "title": r["title"],
+                    "alias": r["label"] if r["title"] else None,
+                    "keywords": _words(r["kind"]),
+                    "publisher": org_names.get(r["publisher_organization_id"] or ""),
+                    "author": person_names.get(r["author_person_id"] or ""),
+                    "publishedAt": PartialDates.of(r, prefix).date,
+                    "language": r.get("language"),
+                    "sourceUrl": r.get("url"),
+                    "notes": f"About the incident {about} ({entity_id(about)})" if about else None,
+                },
+            )  # fmt: skip
+
+
+def dumps(entities: dict[str, EntityProxy]) -> str:
+    """JSON lines, one entity each, sorted by id, with sorted keys and sorted values."""
+    return "".join(f"{line}\n" for line in _lines(entities))
+
+
+def _lines(entities: dict[str, EntityProxy]) -> Iterator[str]:
+    for eid in sorted(entities):
+        data = entities[eid].to_dict()
+        data["properties"] = {k: sorted(v) for k, v in sorted(data["properties"].items())}
+        yield json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def file_name(version: str) -> str:
+    return f"ca-militancy-{version}.ftm.json"
+
+
+def write_ftm(
+    catalog: Catalog, tables: dict[str, pa.Table], path: Path, version: str, log: ProblemLog
+) -> int:
+    """Write the edition to ``path``; returns the number of entities. Problems go to ``log``
+    (nothing is written when there are any)."""
+    entities = build_entities(catalog, tables, version, log)
+    if not log:
+        path.write_text(dumps(entities), encoding="utf-8")
+    return len(entities)
