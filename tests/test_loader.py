@@ -149,7 +149,7 @@ def test_import_is_light():
     code = (
         "import sys, ca_militancy; "
         "print(ca_militancy.__version__); "
-        "print(sorted(m for m in ('pandas', 'pyarrow', 'frictionless', 'rapidfuzz') "
+        "print(sorted(m for m in ('pandas', 'pyarrow', 'polars', 'frictionless', 'rapidfuzz') "
         "if m in sys.modules))"
     )
     out = subprocess.run(

@@ -131,7 +131,7 @@ def test_reader_imports_load_no_build_module_and_no_heavy_library(code):
     probe = (
         f"{code}; import sys; "
         "print(','.join(sorted(m for m in sys.modules if m.startswith('ca_militancy.build') "
-        "or m.split('.')[0] in ('pandas', 'pyarrow', 'frictionless'))))"
+        "or m.split('.')[0] in ('pandas', 'pyarrow', 'polars', 'frictionless'))))"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True

@@ -3,6 +3,7 @@
     >>> import ca_militancy as cam
     >>> cam.tables()                      # names, row counts, descriptions
     >>> cam.load("incidents")             # a typed pandas DataFrame
+    >>> cam.load("incidents", engine="arrow")  # or a pyarrow Table ("polars": polars)
     >>> cam.lookup("Djund Al-Khalifat")   # any spelling -> entities, ranked
     >>> cam.cite("organizations", "org-...")  # the excerpts and sources behind a record
     >>> cam.fetch("1.0.0").load("incidents")  # another released version, hash-verified
@@ -33,6 +34,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time these come from __g
         ChecksumError,
         DataNotFoundError,
         FetchError,
+        MissingExtraError,
         NotCitedError,
         UnknownIdError,
         UnknownTableError,
@@ -58,6 +60,7 @@ _LAZY = {
     "UnknownTableError": _ERRORS,
     "UnknownIdError": _ERRORS,
     "NotCitedError": _ERRORS,
+    "MissingExtraError": _ERRORS,
     "FetchError": _ERRORS,
     "ChecksumError": _ERRORS,
     "CacheError": _ERRORS,
@@ -80,6 +83,7 @@ __all__ = [  # noqa: RUF022 - grouped: version, API, errors
     "ChecksumError",
     "DataNotFoundError",
     "FetchError",
+    "MissingExtraError",
     "NotCitedError",
     "UnknownIdError",
     "UnknownTableError",

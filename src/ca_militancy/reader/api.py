@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ca_militancy.reader.loader import dataset
+from ca_militancy.reader.loader import Engine, dataset
 
 if TYPE_CHECKING:
     import pandas as pd
+    import polars as pl
+    import pyarrow as pa
 
 
 def tables() -> pd.DataFrame:
@@ -19,18 +21,22 @@ def tables() -> pd.DataFrame:
     return dataset().tables()
 
 
-def load(name: str, version: str | None = None) -> pd.DataFrame:
-    """One table as a typed DataFrame; with `version`, from that release (see `fetch`)."""
+def load(
+    name: str, version: str | None = None, engine: Engine = "pandas"
+) -> pd.DataFrame | pa.Table | pl.DataFrame:
+    """One table typed from its Table Schema, as a pandas DataFrame, or with `engine="arrow"` a
+    pyarrow Table, with `engine="polars"` a polars DataFrame; with `version`, from that release
+    (see `fetch`)."""
     if version is not None:
         from ca_militancy.reader.fetch import fetch
 
-        return fetch(version).load(name)
-    return dataset().load(name)
+        return fetch(version).load(name, engine)
+    return dataset().load(name, engine)
 
 
-def load_all() -> dict[str, pd.DataFrame]:
-    """Every table, by name."""
-    return dataset().load_all()
+def load_all(engine: Engine = "pandas") -> dict[str, pd.DataFrame | pa.Table | pl.DataFrame]:
+    """Every table, by name (`engine` as for `load`)."""
+    return dataset().load_all(engine)
 
 
 def schema(name: str) -> pd.DataFrame:

@@ -25,6 +25,11 @@ class UnknownIdError(KeyError):
         return str(self.args[0])
 
 
+class MissingExtraError(ImportError):
+    """An optional library the call needs is not installed; the message names the extra of
+    ``ca-militancy`` that installs it (``pip install "ca-militancy[polars]"``)."""
+
+
 class NotCitedError(ValueError):
     """The table's records carry no citations (citations themselves, conflicts)."""
 

@@ -1,4 +1,5 @@
-"""Typed pandas tables from the Parquet copies shipped in the wheel (or any release directory).
+"""Typed tables from the Parquet copies shipped in the wheel (or any release directory), as
+pandas (the default), Arrow or polars.
 
 Why a `Dataset` object: the same calls (`tables`, `load`, `schema`, `lookup`, `cite`) must work on
 the data installed with the package and on another version fetched from a release zip, so every
@@ -9,7 +10,9 @@ call goes through one object bound to one data directory. The module-level funct
 Types come from the Table Schemas (`ca_militancy.schemas`), never from what a file happens to
 contain: dates become datetime64, integers nullable Int64, booleans nullable boolean, enums
 Categorical with the schema's full list of values as categories (so a value absent today is
-still a known category).
+still a known category). `engine="arrow"` returns the Arrow table cast to the schema's Arrow
+types, for users who want no pandas; `engine="polars"` a polars DataFrame with enums as
+`pl.Enum` of the schema's values (polars is the optional extra `[polars]`).
 """
 
 from __future__ import annotations
@@ -19,14 +22,23 @@ import os
 from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from ca_militancy.core.catalog import PACKAGED_DATA, REPO_ROOT, Catalog, catalog, constraint
-from ca_militancy.reader.errors import DataNotFoundError, UnknownIdError, UnknownTableError
+from ca_militancy.reader.errors import (
+    DataNotFoundError,
+    MissingExtraError,
+    UnknownIdError,
+    UnknownTableError,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
+    import polars as pl
     import pyarrow as pa
+
+Engine = Literal["pandas", "arrow", "polars"]
+ENGINES: tuple[str, ...] = get_args(Engine)
 
 DATA_ENV = "CA_MILITANCY_DATA"
 PARQUET_DIR = "parquet"
@@ -100,6 +112,27 @@ def arrow_to_pandas(table: pa.Table, fields: list[dict[str, Any]], where: str) -
             )
         df[col] = df[col].astype(pd.CategoricalDtype(categories=enum))
     return df
+
+
+def arrow_to_polars(table: pa.Table, fields: list[dict[str, Any]]) -> pl.DataFrame:
+    """Convert an Arrow table already cast to the schema's Arrow types into a polars DataFrame
+    whose enum columns are `pl.Enum` of the schema's full list of values (a value outside it
+    fails the cast, as it does for pandas)."""
+    try:
+        import polars as pl
+    except ImportError:
+        raise MissingExtraError(
+            'engine="polars" needs polars, which is an optional extra: '
+            'pip install "ca-militancy[polars]"'
+        ) from None
+    frame = pl.from_arrow(table)
+    enums = {f["name"]: constraint(f, "enum") for f in fields if constraint(f, "enum")}
+    return frame.with_columns(pl.col(col).cast(pl.Enum(values)) for col, values in enums.items())
+
+
+def check_engine(engine: str) -> None:
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
 
 
 class Dataset:
@@ -234,13 +267,23 @@ class Dataset:
 
     # ---- the public API ---------------------------------------------------------------------
 
-    def load(self, name: str) -> pd.DataFrame:
-        """One table as a typed DataFrame (a fresh copy: changing it does not change the cache)."""
+    def load(self, name: str, engine: Engine = "pandas") -> pd.DataFrame | pa.Table | pl.DataFrame:
+        """One table, typed from its Table Schema: a pandas DataFrame (a fresh copy: changing it
+        does not change the cache), with `engine="arrow"` a pyarrow Table (immutable, shared),
+        with `engine="polars"` a polars DataFrame (the `[polars]` extra)."""
+        check_engine(engine)
         table = self.arrow(name)
+        if engine == "arrow":
+            return table
+        if engine == "polars":
+            return arrow_to_polars(table, self.catalog[name].fields)
         return arrow_to_pandas(table, self.catalog[name].fields, where=name)
 
-    def load_all(self) -> dict[str, pd.DataFrame]:
-        return {name: self.load(name) for name in self.table_names()}
+    def load_all(
+        self, engine: Engine = "pandas"
+    ) -> dict[str, pd.DataFrame | pa.Table | pl.DataFrame]:
+        check_engine(engine)
+        return {name: self.load(name, engine) for name in self.table_names()}
 
     def tables(self) -> pd.DataFrame:
         """Table names with row counts, titles and one-line descriptions."""
