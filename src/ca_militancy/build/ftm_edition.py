@@ -166,16 +166,15 @@ class EntityWriter:
             f"Record {record_id} of table {table} in ca-militancy {self.version}; "
             f"its sources and excerpts: ca-militancy cite {table} {record_id}"
         )
-        note_prop = "recordId" if proxy.schema.get("recordId") else "notes"
-        text_prop = "description" if note_prop == "recordId" else "notes"
+        # links and events have a recordId and no notes; things have notes
+        has_record_id = proxy.schema.get("recordId") is not None
+        text_prop = "description" if has_record_id else "notes"
         extra: dict[str, Any] = {
             "proof": [entity_id(s) for s in sources if s != record_id],
             "sourceUrl": [self.urls[s] for s in sources if self.urls.get(s)],
+            "recordId": record_id if has_record_id else None,
+            text_prop: [*_values(properties.get(text_prop)), pointer],
         }
-        if note_prop == "recordId":
-            extra["recordId"] = record_id
-        described = properties.get(text_prop)
-        extra[text_prop] = [*_values(described), pointer]
         for name, values in {**properties, **extra}.items():
             for value in _values(values):
                 self._add(proxy, table, record_id, name, value)
@@ -274,9 +273,7 @@ def build_entities(
                 "member": entity_id(r["person_id"]),
                 "organization": entity_id(r["organization_id"]),
                 "role": [_words(r["role"]), r["title"]],
-                "summary": r["note"],
-                "description": _as_stated(r, org_names),
-                **PartialDates.of(r, "date").as_interval(),
+                **_tie(r, org_names),
             },
         )  # fmt: skip
     for r in rows["org_relationships"]:
@@ -288,9 +285,7 @@ def build_entities(
                 subject: entity_id(r["subject_organization_id"]),
                 obj: entity_id(r["object_organization_id"]),
                 **role,
-                "summary": r["note"],
-                "description": _as_stated(r, org_names),
-                **PartialDates.of(r, "date").as_interval(),
+                **_tie(r, org_names),
             },
         )  # fmt: skip
 
@@ -313,6 +308,16 @@ def build_entities(
     _incidents(writer, rows)
     _documents(writer, rows, org_names, person_names)
     return writer.entities
+
+
+def _tie(row: dict[str, Any], org_names: dict[str, str]) -> dict[str, Any]:
+    """What a membership and a tie between organizations share: the note, who is speaking,
+    and the period in which the sources attest it."""
+    return {
+        "summary": row["note"],
+        "description": _as_stated(row, org_names),
+        **PartialDates.of(row, "date").as_interval(),
+    }
 
 
 def _as_stated(row: dict[str, Any], org_names: dict[str, str]) -> str:
