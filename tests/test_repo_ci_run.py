@@ -70,7 +70,9 @@ def scratch(tmp_path):
     stubs = tmp_path / "bin"
     stubs.mkdir()
     executable(stubs / "python3", STUB_PYTHON3)
-    executable(stubs / "chromium", "#!/bin/sh\nexit 0\n")  # so that .ci/run skips apt-get
+    # so that .ci/run skips apt-get: chromium, and the ICU headers and compiler PyICU needs
+    for tool in ("chromium", "pkg-config", "g++"):
+        executable(stubs / tool, "#!/bin/sh\nexit 0\n")
     return repo, stubs, tmp_path / "stub.log"
 
 
