@@ -1,4 +1,5 @@
-"""Figures built from the data: the network of organizations and a timeline of incidents.
+"""Figures built from the data: the network of organizations, a timeline of incidents and,
+once the data has places, a map of them (``map_figure``).
 
 Why: a picture of who is tied to whom, and of what happened where and when, says more at first
 sight than ten tables (compare the relationship maps of Stanford's Mapping Militant
@@ -31,6 +32,7 @@ from ca_militancy.build.figure_kit import (
     timeline_marks,
     wrap_name,
 )
+from ca_militancy.build.map_figure import MAP_FILE, has_places, map_figure
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -504,4 +506,6 @@ def render_all(
     with matplotlib.rc_context(RC):
         for stem, make in ((NETWORK_FILE, network_figure), (TIMELINE_FILE, timeline_figure)):
             paths += save_figure(make(tables), out_dir, stem, formats)
+        if has_places(tables):  # the map waits for the places data
+            paths += save_figure(map_figure(tables), out_dir, MAP_FILE, formats)
     return paths
