@@ -262,3 +262,12 @@ def test_a_map_with_nothing_placed_still_says_what_is_missing(tmp_path):
     assert not _gids(fig, "incident-pin-", Line2D) and not _gids(fig, "incident-area-", Ellipse)
     paths = figures.render_all(tables, tmp_path)
     assert (tmp_path / f"{map_figure.MAP_FILE}.svg") in paths
+
+
+def test_legend_says_what_roles_and_precisions_look_like(drawn):
+    (legend,) = drawn.legends
+    texts = [t.get_text() for t in legend.get_texts()]
+    roles = {label for _, _, label in figure_kit.TIMELINE_ROLES}
+    assert roles <= set(texts)
+    assert any(t.startswith("dashed circle: only the") and "not the place" in t for t in texts)
+    assert any(t.startswith("open marker") for t in texts)

@@ -317,6 +317,7 @@ def _either(words: list[str]) -> str:
 
 
 def _legend(fig: Figure, marks: list[PlaceMark]) -> None:
+    from matplotlib.legend_handler import HandlerTuple
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -333,10 +334,21 @@ def _legend(fig: Figure, marks: list[PlaceMark]) -> None:
             label=label,
         )
 
-    roles = {m.role for m in marks}
-    handles: list[Any] = [
-        marker(s.label, s.marker, s.color) for role, s in ROLE_STYLES.items() if role in roles
-    ]
+    def area(color: str, hatch: str, label: str = "") -> Patch:
+        return Patch(
+            facecolor="none", edgecolor=color, hatch=hatch, linestyle=(0, (4, 3)), label=label
+        )
+
+    # A role's entry shows its marker and, when the map has areas of that role, its hatching.
+    handles: list[Any] = []
+    for role, style in ROLE_STYLES.items():
+        shown = [m for m in marks if m.role == role]
+        if not shown:
+            continue
+        entry = marker(style.label, style.marker, style.color)
+        if any(m.area for m in shown):
+            entry = (entry, area(style.color, style.hatch))
+        handles.append(entry)
     if any(m.area is None and m.filled for m in marks):
         handles.append(marker("filled marker: at the site, or in the town", "o", "#333333"))
     if any(m.area is None and not m.filled for m in marks):
@@ -346,16 +358,24 @@ def _legend(fig: Figure, marks: list[PlaceMark]) -> None:
     levels = [a for a in AREA_RADIUS if any(m.area == a for m in marks)]
     if levels:
         handles.append(
-            Patch(
-                facecolor="none",
-                edgecolor="#333333",
-                hatch="///",
-                linestyle=(0, (4, 3)),
-                label=f"dashed circle: only the {_either(levels)} is known "
+            area(
+                "#333333",
+                "///",
+                f"dashed circle: only the {_either(levels)} is known "
                 "(larger for a larger area; its centre is not the place)",
             )
         )
-    fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False, fontsize=8)
+    fig.legend(
+        handles=handles,
+        labels=[h[0].get_label() if isinstance(h, tuple) else h.get_label() for h in handles],
+        handler_map={tuple: HandlerTuple(ndivide=None, pad=0.6)},
+        handlelength=3.6,
+        handleheight=1.6,
+        loc="outside lower center",
+        ncols=2,
+        frameon=False,
+        fontsize=8,
+    )
 
 
 def _draw_marks(ax: Axes, marks: list[PlaceMark], stretch: float) -> None:
