@@ -1,5 +1,5 @@
-"""Generated files are committed fresh: the data dictionary, the README coverage block and the
-root datapackage.json equal what the build would write from the current tree (run
+"""Generated files are committed fresh: the data dictionary, the README coverage block, the
+root datapackage.json and the figures equal what the build would write from the current tree (run
 `python scripts/build.py` and commit when one of these fails)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from conftest import REPO
 
 from ca_militancy import __about__
-from ca_militancy.build import checks, descriptor, docs_gen
+from ca_militancy.build import checks, descriptor, docs_gen, figures
 from ca_militancy.core.catalog import catalog
 
 HINT = "stale: run `python scripts/build.py` and commit the regenerated file"
@@ -47,6 +47,16 @@ def test_root_datapackage_is_fresh(tables):
     expected = descriptor.build_descriptor(catalog(REPO), REPO, tables, existing=committed)
     assert committed["version"] == __about__.__version__
     assert committed == expected, HINT
+
+
+def test_figures_are_fresh(tables, tmp_path):
+    """docs/figures holds exactly the figures the data gives, byte for byte: the same two until
+    the places data lands, then the map as well."""
+    folder = REPO / "docs" / "figures"
+    written = figures.render_all(tables, tmp_path)
+    assert sorted(p.name for p in written) == sorted(p.name for p in folder.glob("*.svg")), HINT
+    for path in written:
+        assert path.read_bytes() == (folder / path.name).read_bytes(), f"{path.name}: {HINT}"
 
 
 def test_coverage_block_lists_every_table_and_source(tables):

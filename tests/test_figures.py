@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 from matplotlib.patches import FancyArrowPatch
 
-from ca_militancy.build import figures
+from ca_militancy.build import figure_kit, figures
 from ca_militancy.core.catalog import catalog
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -150,9 +150,9 @@ def test_network_names_and_tie_labels_never_overlap(tables):
         shown = {t.get_text().replace("\n", " ") for t in texts}
         assert names <= shown
         fig.canvas.draw()
-        assert figures.overlapping_pairs(figures.label_boxes(fig, texts)) == []
+        assert figure_kit.overlapping_pairs(figure_kit.label_boxes(fig, texts)) == []
         fig_box = fig.bbox
-        for box in figures.label_boxes(fig, texts):
+        for box in figure_kit.label_boxes(fig, texts):
             assert fig_box.x0 <= box.x0 and box.x1 <= fig_box.x1, "label outside the figure"
             assert fig_box.y0 <= box.y0 and box.y1 <= fig_box.y1, "label outside the figure"
 

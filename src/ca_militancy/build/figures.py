@@ -1,4 +1,5 @@
-"""Figures built from the data: the network of organizations and a timeline of incidents.
+"""Figures built from the data: the network of organizations, a timeline of incidents and,
+once the data has places, a map of them (``map_figure``).
 
 Why: a picture of who is tied to whom, and of what happened where and when, says more at first
 sight than ten tables (compare the relationship maps of Stanford's Mapping Militant
@@ -19,29 +20,28 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ca_militancy.build.figure_kit import (
+    OKABE_ITO,
+    RC,
+    TIMELINE_ROLES,
+    draw_empty,
+    new_figure,
+    rows,
+    save_figure,
+    spread_labels,
+    timeline_marks,
+    wrap_name,
+)
+from ca_militancy.build.map_figure import MAP_FILE, has_places, map_figure
+
 if TYPE_CHECKING:
     import pyarrow as pa
-    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
     from matplotlib.text import Text
 
 NETWORK_FILE = "organization-network"
 TIMELINE_FILE = "incident-timeline"
 LAYOUT_SEED = 20111031  # any fixed number: the same data always gives the same layout
-
-# Matplotlib settings that make the SVG bytes depend on the data only.
-RC = {
-    "svg.hashsalt": "ca-militancy",
-    "svg.fonttype": "path",
-    "font.family": "DejaVu Sans",
-    "font.size": 9,
-    "axes.titlesize": 12,
-    "path.simplify": False,
-}
-SAVE_METADATA = {"svg": {"Date": None}, "png": {"Software": None}, "pdf": {"CreationDate": None}}
-
-# Okabe-Ito palette: distinguishable with the common colour-vision deficiencies.
-OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
 
 
 @dataclass(frozen=True)
@@ -113,14 +113,6 @@ KIND_MARKERS: list[tuple[str, str, str, tuple[str, ...]]] = [
 ]
 OTHER_KIND = ("other (square box, grey)", "square,pad=0.35", "#DDDDDD", ())
 
-# incident_actors roles drawn on the timeline, strongest first, with their marker fill.
-TIMELINE_ROLES: list[tuple[str, str, str]] = [
-    ("perpetrator", "full", "carried out (reported)"),
-    ("attributed_by_authorities", "left", "attributed by authorities"),
-    ("claimed_responsibility", "none", "claimed responsibility"),
-    ("suspected", "bottom", "suspected"),
-]
-
 
 def tie_style(tie_type: str) -> TieStyle:
     for style, types in TIE_FAMILIES.values():
@@ -134,138 +126,6 @@ def kind_marker(kind: str | None) -> tuple[str, str, str, tuple[str, ...]]:
         if kind in entry[3]:
             return entry
     return OTHER_KIND
-
-
-# --- helpers --------------------------------------------------------------------------------
-
-
-def _rows(tables: dict[str, pa.Table], name: str) -> list[dict[str, Any]]:
-    table = tables.get(name)
-    return [] if table is None else table.to_pylist()
-
-
-def _new_figure(width: float, height: float) -> Figure:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
-    FigureCanvasAgg(fig)  # a canvas to measure text with, without pyplot's global state
-    return fig
-
-
-def _save(fig: Figure, out_dir: Path, stem: str, formats: Iterable[str]) -> list[Path]:
-    paths = []
-    for fmt in formats:
-        path = out_dir / f"{stem}.{fmt}"
-        tmp = out_dir / f".{stem}.tmp.{fmt}"
-        fig.savefig(
-            tmp, format=fmt, metadata=SAVE_METADATA.get(fmt), dpi=150 if fmt == "png" else None
-        )
-        tmp.replace(path)
-        paths.append(path)
-    return paths
-
-
-def _empty(ax: Axes, message: str) -> None:
-    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, fontsize=11)
-    ax.set_axis_off()
-
-
-def label_boxes(fig: Figure, texts: list[Text]) -> list[Any]:
-    """Display-space bounding boxes of texts, with a small margin (the figure must have been
-    drawn once, so that the layout is known)."""
-    renderer = fig.canvas.get_renderer()
-    return [t.get_window_extent(renderer).expanded(1.06, 1.15) for t in texts]
-
-
-def _box_array(boxes: list[Any]) -> np.ndarray:
-    return np.array([[b.x0, b.y0, b.x1, b.y1] for b in boxes], dtype=float).reshape(-1, 4)
-
-
-def _overlap_matrix(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Overlap widths (x) and heights (y) of every pair of boxes; > 0 in both means overlap."""
-    ox = np.minimum(arr[:, None, 2], arr[None, :, 2]) - np.maximum(arr[:, None, 0], arr[None, :, 0])
-    oy = np.minimum(arr[:, None, 3], arr[None, :, 3]) - np.maximum(arr[:, None, 1], arr[None, :, 1])
-    return ox, oy
-
-
-def overlapping_pairs(boxes: list[Any]) -> list[tuple[int, int]]:
-    """Index pairs (i < j) of boxes that overlap."""
-    arr = _box_array(boxes)
-    ox, oy = _overlap_matrix(arr)
-    hit = np.triu((ox > 0) & (oy > 0), k=1)
-    return [(int(i), int(j)) for i, j in zip(*np.nonzero(hit), strict=True)]
-
-
-def _spread_labels(
-    fig: Figure, ax: Axes, texts: list[Text], rounds: int = 400, movable: int = 0
-) -> None:
-    """Push overlapping labels apart (in display space) until no two boxes overlap.
-
-    The layout is drawn once and frozen; then the boxes are moved as arrays (moving a text
-    does not change its size): each round moves both labels of every overlapping pair away
-    from each other by half their overlap along the axis where the overlap is smaller (a fixed
-    label does not move, the other takes the whole way). Labels still stuck after that get
-    the first free place on a spiral around them. Deterministic, no randomness. The first
-    ``movable`` texts stay put (0: all move)."""
-    if len(texts) < 2:
-        return
-    fig.canvas.draw()
-    fig.set_layout_engine("none")  # freeze the layout: moving labels must not resize the axes
-    start = _box_array(label_boxes(fig, texts))
-    arr = start.copy()
-    fixed = np.arange(len(texts)) < movable
-    for _ in range(rounds):
-        ox, oy = _overlap_matrix(arr)
-        hit = np.triu((ox > 0) & (oy > 0), k=1)
-        if not hit.any():
-            break
-        shift = np.zeros((len(texts), 2))
-        cx, cy = (arr[:, 0] + arr[:, 2]) / 2, (arr[:, 1] + arr[:, 3]) / 2
-        for i, j in zip(*np.nonzero(hit), strict=True):
-            wi = 0.0 if fixed[i] else (2.0 if fixed[j] else 1.0)
-            wj = 0.0 if fixed[j] else (2.0 if fixed[i] else 1.0)
-            axis, centre, amount = (1, cy, oy[i, j]) if oy[i, j] <= ox[i, j] else (0, cx, ox[i, j])
-            sign = 1.0 if centre[i] > centre[j] or (centre[i] == centre[j] and i < j) else -1.0
-            shift[i, axis] += wi * sign * (amount / 2 + 1)
-            shift[j, axis] -= wj * sign * (amount / 2 + 1)
-        arr[:, [0, 2]] += shift[:, [0]]
-        arr[:, [1, 3]] += shift[:, [1]]
-    _place_stuck(arr, fixed, _box_array([fig.bbox]))
-    inv = ax.transData.inverted()
-    for k, text in enumerate(texts):
-        dx, dy = arr[k, 0] - start[k, 0], arr[k, 1] - start[k, 1]
-        if dx or dy:
-            x, y = ax.transData.transform(text.get_position())
-            text.set_position(inv.transform((x + dx, y + dy)))
-
-
-def _place_stuck(arr: np.ndarray, fixed: np.ndarray, frame: np.ndarray) -> None:
-    """Move each movable box that still overlaps another to the first free place on a
-    widening spiral around it, inside the frame (in place)."""
-    for k in range(len(arr)):
-        others = np.delete(arr, k, axis=0)
-
-        def free(box: np.ndarray, others: np.ndarray = others) -> bool:
-            ox, oy = _overlap_matrix(np.vstack([box, others]))
-            inside = (box[:2] >= frame[0, :2]).all() and (box[2:] <= frame[0, 2:]).all()
-            return inside and not ((ox[0, 1:] > 0) & (oy[0, 1:] > 0)).any()
-
-        if fixed[k] or free(arr[k]):
-            continue
-        for step in range(1, 2000):
-            angle, radius = step * 2.4, 6.0 * math.sqrt(step)
-            moved = arr[k] + np.array([math.cos(angle), math.sin(angle)] * 2) * radius
-            if free(moved):
-                arr[k] = moved
-                break
-
-
-def _short(text: str, width: int = 28) -> str:
-    """Wrap a long name onto lines of at most ``width`` characters."""
-    import textwrap
-
-    return "\n".join(textwrap.wrap(text, width)) or text
 
 
 # --- network of organizations -----------------------------------------------------------------
@@ -335,8 +195,8 @@ def network_figure(tables: dict[str, pa.Table]) -> Figure:
     from matplotlib.lines import Line2D
     from matplotlib.patches import FancyArrowPatch, Patch
 
-    orgs = {r["organization_id"]: r for r in _rows(tables, "organizations")}
-    ties = sorted(_rows(tables, "org_relationships"), key=lambda r: r["relationship_id"])
+    orgs = {r["organization_id"]: r for r in rows(tables, "organizations")}
+    ties = sorted(rows(tables, "org_relationships"), key=lambda r: r["relationship_id"])
     ties = [
         t
         for t in ties
@@ -353,13 +213,13 @@ def network_figure(tables: dict[str, pa.Table]) -> Figure:
     xs, ys = [p[0] for p in pos.values()] or [0.0], [p[1] for p in pos.values()] or [0.0]
     width_units, height_units = max(xs) - min(xs) + 2.6, max(ys) - min(ys) + 1.6
     scale = min(1.9, 22.0 / width_units, 20.0 / height_units)  # inches per layout unit
-    fig = _new_figure(max(8.0, width_units * scale), max(6.0, height_units * scale + 1.6))
+    fig = new_figure(max(8.0, width_units * scale), max(6.0, height_units * scale + 1.6))
     ax = fig.add_subplot()
     ax.set_title(
         "Ties involving militant organizations (arrow: subject → object; dashed: contested)"
     )
     if n == 0:
-        _empty(ax, "No ties involving a militant organization in this release.")
+        draw_empty(ax, "No ties involving a militant organization in this release.")
         return fig
     ax.set_xlim(min(xs) - 1.3, max(xs) + 1.3)
     ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
@@ -398,7 +258,7 @@ def network_figure(tables: dict[str, pa.Table]) -> Figure:
         _, boxstyle, face, _ = kind_marker(orgs[node]["kind"])
         boxes[node] = ax.text(
             *pos[node],
-            _short(orgs[node]["name"], 24),
+            wrap_name(orgs[node]["name"], 24),
             ha="center",
             va="center",
             fontsize=9,
@@ -406,7 +266,7 @@ def network_figure(tables: dict[str, pa.Table]) -> Figure:
             zorder=4,
             bbox={"boxstyle": boxstyle, "fc": face, "ec": "black", "lw": 1.0},
         )
-    _spread_labels(fig, ax, list(boxes.values()))
+    spread_labels(fig, ax, list(boxes.values()))
     fig.canvas.draw()  # the boxes' patches get their final size for the arrows to clip to
     pos = {n: boxes[n].get_position() for n in nodes}
 
@@ -457,38 +317,12 @@ def network_figure(tables: dict[str, pa.Table]) -> Figure:
                 bbox={"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none", "alpha": 0.85},
             )
         )
-    _spread_labels(fig, ax, [*boxes.values(), *labels], movable=len(boxes))
+    spread_labels(fig, ax, [*boxes.values(), *labels], movable=len(boxes))
 
     return fig
 
 
 # --- timeline of incidents ----------------------------------------------------------------------
-
-
-def _timeline_marks(tables: dict[str, pa.Table]) -> list[dict[str, Any]]:
-    """One mark per (organization, incident): the strongest timeline role it has."""
-    orgs = {r["organization_id"]: r for r in _rows(tables, "organizations")}
-    incidents = {r["incident_id"]: r for r in _rows(tables, "incidents")}
-    rank = {role: i for i, (role, _, _) in enumerate(TIMELINE_ROLES)}
-    best: dict[tuple[str, str], dict[str, Any]] = {}
-    for actor in _rows(tables, "incident_actors"):
-        org, inc, role = actor["organization_id"], actor["incident_id"], actor["role"]
-        if org not in orgs or inc not in incidents or role not in rank:
-            continue
-        key = (org, inc)
-        if key not in best or rank[role] < rank[best[key]["role"]]:
-            i = incidents[inc]
-            best[key] = {
-                "organization": orgs[org]["name"],
-                "organization_id": org,
-                "incident_id": inc,
-                "role": role,
-                "country": i["country_code"] or "unknown country",
-                "start": i["date_start"],
-                "end": i["date_end"],
-                "precision": i["date_precision"],
-            }
-    return [best[k] for k in sorted(best)]
 
 
 def timeline_figure(tables: dict[str, pa.Table]) -> Figure:
@@ -497,7 +331,7 @@ def timeline_figure(tables: dict[str, pa.Table]) -> Figure:
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
     from matplotlib.lines import Line2D
 
-    marks = _timeline_marks(tables)
+    marks = timeline_marks(tables)
     dated = [m for m in marks if m["start"] or m["end"]]
     undated = len(marks) - len(dated)
     rows = {(m["organization"], m["country"]) for m in dated}
@@ -508,13 +342,13 @@ def timeline_figure(tables: dict[str, pa.Table]) -> Figure:
         first_of_org[m["organization"]] = min(d, first_of_org.get(m["organization"], d))
     rows = sorted(rows, key=lambda r: (first_of_org[r[0]], r[0], r[1]))
     height = max(3.0, 1.2 + 0.42 * len(rows))
-    fig = _new_figure(11, height)
+    fig = new_figure(11, height)
     ax = fig.add_subplot()
     ax.set_title(
         "Incidents by organization and country (perpetrator, attributed, claimed, suspected)"
     )
     if not rows:
-        _empty(ax, "No dated incidents with an organization as actor in this release.")
+        draw_empty(ax, "No dated incidents with an organization as actor in this release.")
         return fig
 
     countries = sorted({r[1] for r in rows})
@@ -573,7 +407,7 @@ def timeline_figure(tables: dict[str, pa.Table]) -> Figure:
                 arrowprops={"arrowstyle": "-|>", "color": c, "lw": 1.6},
             )
             ax.plot([x], [y], marker="o", linestyle="none", **style)
-    ax.set_yticks(list(y_of.values()), [f"{_short(o, 34)}  ·  {c}" for o, c in y_of])
+    ax.set_yticks(list(y_of.values()), [f"{wrap_name(o, 34)}  ·  {c}" for o, c in y_of])
     for i in range(1, len(rows)):  # a rule between organizations
         if rows[i][0] != rows[i - 1][0]:
             ax.axhline(y_of[rows[i - 1]] - 0.5, color="#bbbbbb", lw=0.8)
@@ -671,5 +505,7 @@ def render_all(
     paths: list[Path] = []
     with matplotlib.rc_context(RC):
         for stem, make in ((NETWORK_FILE, network_figure), (TIMELINE_FILE, timeline_figure)):
-            paths += _save(make(tables), out_dir, stem, formats)
+            paths += save_figure(make(tables), out_dir, stem, formats)
+        if has_places(tables):  # the map waits for the places data
+            paths += save_figure(map_figure(tables), out_dir, MAP_FILE, formats)
     return paths
