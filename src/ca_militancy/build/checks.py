@@ -671,7 +671,7 @@ alias-in-excerpt               package   -  an alias's spelling is in its excerp
 count-in-excerpt               package   -  a count is in its excerpt, as digits or words
 date-in-excerpt                package   -  a date's day and month are in its excerpt
 place-in-excerpt               package   -  a place or province is named in its excerpt
-place-precision-matches-kind   package   -  an incident's place precision agrees with its place's kind
+place-precision-matches-kind   package   -  a place precision agrees with the place's kind
 iso-3166-2-valid               package   9  a province's ISO 3166-2 code is one of its country's
 coordinates-in-country         package   -  a place's point lies in its country's bounding box
 placed-as-in-1.0.0             package   -  an incident placed in 1.0.0 keeps a place no coarser

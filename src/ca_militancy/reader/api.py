@@ -19,13 +19,15 @@ def tables() -> pd.DataFrame:
     return dataset().tables()
 
 
-def load(name: str, version: str | None = None) -> pd.DataFrame:
-    """One table as a typed DataFrame; with `version`, from that release (see `fetch`)."""
+def load(name: str, version: str | None = None, *, with_places: bool = False) -> pd.DataFrame:
+    """One table as a typed DataFrame; with `version`, from that release (see `fetch`). With
+    `with_places`, incidents get their place's name, kind, latitude, longitude, geonames_id
+    and coordinates basis joined (place_* columns)."""
     if version is not None:
         from ca_militancy.reader.fetch import fetch
 
-        return fetch(version).load(name)
-    return dataset().load(name)
+        return fetch(version).load(name, with_places=with_places)
+    return dataset().load(name, with_places=with_places)
 
 
 def load_all() -> dict[str, pd.DataFrame]:
@@ -39,9 +41,9 @@ def schema(name: str) -> pd.DataFrame:
 
 
 def lookup(text: str, **kwargs: Any) -> pd.DataFrame:
-    """Entities (organizations, people) matching any spelling of `text`, best first: a
+    """Entities (organizations, people, places) matching any spelling of `text`, best first: a
     DataFrame with entity_type, entity_id, name, matched_alias, alias_kind, ambiguous, score.
-    Options: limit=10, min_score=70, entity_type='organization'|'person'."""
+    Options: limit=10, min_score=70, entity_type='organization'|'person'|'place'."""
     return dataset().lookup(text, **kwargs)
 
 

@@ -34,6 +34,11 @@ CSV_DIR = "data"
 DESCRIPTOR = "datapackage.json"
 
 
+# what load(..., with_places=True) joins from places, as place_<column>
+PLACES, PLACE_ID = "places", "place_id"
+JOINED_PLACE_COLUMNS = ("name", "kind", "latitude", "longitude", "geonames_id", "coordinates")
+
+
 def default_root() -> Path:
     """The data directory the module-level API reads, resolved on every call so that setting
     `CA_MILITANCY_DATA` takes effect without re-importing."""
@@ -234,10 +239,23 @@ class Dataset:
 
     # ---- the public API ---------------------------------------------------------------------
 
-    def load(self, name: str) -> pd.DataFrame:
-        """One table as a typed DataFrame (a fresh copy: changing it does not change the cache)."""
+    def load(self, name: str, *, with_places: bool = False) -> pd.DataFrame:
+        """One table as a typed DataFrame (a fresh copy: changing it does not change the cache).
+        With ``with_places``, a table that points at places (incidents) gets its place's name,
+        kind, latitude, longitude, geonames_id and coordinates basis joined, as ``place_*``
+        columns (empty where the record has no place), so it can be mapped without a join."""
         table = self.arrow(name)
-        return arrow_to_pandas(table, self.catalog[name].fields, where=name)
+        df = arrow_to_pandas(table, self.catalog[name].fields, where=name)
+        return self._join_places(name, df) if with_places else df
+
+    def _join_places(self, name: str, df: pd.DataFrame) -> pd.DataFrame:
+        if name == PLACES or PLACE_ID not in df.columns:
+            raise ValueError(
+                f"with_places needs a table with a {PLACE_ID} column into {PLACES}; {name} has none"
+            )
+        places = self.load(PLACES)[[PLACE_ID, *JOINED_PLACE_COLUMNS]]
+        places = places.rename(columns={c: f"place_{c}" for c in JOINED_PLACE_COLUMNS})
+        return df.merge(places, how="left", on=PLACE_ID, validate="many_to_one")
 
     def load_all(self) -> dict[str, pd.DataFrame]:
         return {name: self.load(name) for name in self.table_names()}
