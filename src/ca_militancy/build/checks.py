@@ -671,10 +671,10 @@ alias-in-excerpt               package   -  an alias's spelling is in its excerp
 count-in-excerpt               package   -  a count is in its excerpt, as digits or words
 date-in-excerpt                package   -  a date's day and month are in its excerpt
 place-in-excerpt               package   -  a place or province is named in its excerpt
-place-precision-matches-kind   package   -  a place precision agrees with the place's kind
+place-precision-matches-kind   package  14  a place precision agrees with the place's kind
 iso-3166-2-valid               package   9  a province's ISO 3166-2 code is one of its country's
-coordinates-in-country         package   -  a place's point lies in its country's bounding box
-placed-as-in-1.0.0             package   -  an incident placed in 1.0.0 keeps a place no coarser
+coordinates-in-country         package  14  a place's point lies in its country's bounding box
+placed-as-in-1.0.0             package  14  an incident placed in 1.0.0 keeps a place no coarser
 table-complete                 package   -  a table others refer to is neither empty nor cut short
 archived-text-present          sources   3  every source's archived text exists
 archived-text-hash             sources   3  every archived text has the sha256 its source records
