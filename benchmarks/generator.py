@@ -45,6 +45,7 @@ import pyarrow.csv as pacsv
 
 # a source checkout's own package, as scripts/build.py does (an installed one works too)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+from ca_militancy.build.places import KIND_ORDER, PRECISIONS_OF_KIND, country_boxes
 from ca_militancy.core.catalog import REPO_ROOT, SCHEMA_SUFFIX, catalog, constraint, schema_dir
 
 ROOT_TABLE = "incidents"
@@ -57,6 +58,9 @@ PER_INCIDENT = {
     "conflicts": 0.15,
     "corrections": 0.05,
     "sources": 0.13,
+    # places: sub-linear at scale like entities (GED's ~90,000 distinct locations for ~300,000
+    # events); the real data has 27 for 59 incidents
+    "places": 0.3,
     # entities: far fewer than incidents at scale (the real data's 1.65 organizations and
     # 0.7 people per incident reflect a young dataset that describes groups before incidents)
     "organizations": 0.02,
@@ -75,6 +79,11 @@ EXTRA_CITATIONS = 0.14
 CONTESTED_SHARE = 0.05
 DEFAULT_FILL = 0.4
 MIN_ROWS = 2
+
+# places by kind, and the share of incidents that the sources place (real data: 33 of 59)
+PLACE_KINDS = {"site": 0.1, "city": 0.4, "district": 0.1, "province": 0.2, "region": 0.05}
+PLACE_KINDS["country"] = 1 - sum(PLACE_KINDS.values())
+PLACED_SHARE = 0.56
 
 PRECISIONS = {
     "day": 0.3,
@@ -489,12 +498,80 @@ def generate_tables(incidents: int, seed: int = 0, profile: dict | None = None) 
     presets["conflicts"][inc_col] = _fk(ctx, ROOT_TABLE, 0, conf_rows)
     presets["conflicts"]["field"] = pa.array([conf_field] * len(conf_rows))
 
+    presets["places"], place_kind, place_country = _places(ctx, sizes["places"])
+    presets[ROOT_TABLE] = _placed_incidents(ctx, incidents, place_kind, place_country)
+
     for name, n in sizes.items():
         tables[name] = build_table(ctx, name, n, presets.get(name, {}))
 
     _give_inferences_a_reason(tables)
     tables["citations"] = _citations(ctx, contested, conf_rows, conf_field, tables)
     return tables
+
+
+def _province_codes() -> dict[str, str]:
+    """One ISO 3166-2 code per country of COUNTRIES (the first in pycountry's order)."""
+    import pycountry
+
+    return {
+        cc: sorted(s.code for s in pycountry.subdivisions.get(country_code=cc))[0]
+        for cc in COUNTRIES
+    }
+
+
+def _places(ctx: Context, n: int) -> tuple[dict[str, pa.Array], np.ndarray, np.ndarray]:
+    """The columns of places that the place checks tie together: kind, country, a province's
+    ISO 3166-2 code, and a point inside the country's box (none for regions). Returns the
+    presets and each place's kind and country, which the incidents placed in them follow."""
+    rng = ctx.rng
+    kind = np.asarray(list(PLACE_KINDS))[
+        rng.choice(len(PLACE_KINDS), n, p=list(PLACE_KINDS.values()))
+    ]
+    country = np.asarray(COUNTRIES)[rng.integers(0, len(COUNTRIES), n)]
+    codes = _province_codes()
+    iso = [codes[c] if k == "province" else None for k, c in zip(kind, country, strict=True)]
+    boxes = country_boxes()
+    lat = np.array([(boxes[c][0] + boxes[c][1]) / 2 for c in country])
+    lon = np.array([(boxes[c][2] + boxes[c][3]) / 2 for c in country])
+    basis = np.where(
+        kind == "region",
+        "none",
+        np.where(np.isin(kind, ["site", "city", "district"]), "point", "area_center"),
+    )
+    has_point = basis != "none"
+    presets = {
+        "kind": pa.array(kind),
+        "country_code": pa.array(country),
+        "iso_3166_2": pa.array(iso, pa.string()),
+        "latitude": pa.array(np.round(lat, 5), mask=~has_point),
+        "longitude": pa.array(np.round(lon, 5), mask=~has_point),
+        "coordinates": pa.array(basis),
+        "coordinate_source": _mask_nulls(pa.array(["Synthetic gazetteer."] * n), has_point),
+    }
+    return presets, kind, country
+
+
+def _placed_incidents(
+    ctx: Context, n: int, place_kind: np.ndarray, place_country: np.ndarray
+) -> dict[str, pa.Array]:
+    """place_id and place_precision agreeing with the place's kind, and the 1.0.0 columns
+    (country_code, province, place) filled only as coarsely as the place allows."""
+    rng = ctx.rng
+    placed = rng.random(n) < PLACED_SHARE
+    which = rng.integers(0, len(place_kind), n)
+    kind = place_kind[which]
+    rank = np.array([KIND_ORDER.index(k) for k in kind])
+    precision = np.array([PRECISIONS_OF_KIND[k][0] for k in kind], dtype=object)
+    precision[~placed] = "unknown"
+    province_ok = placed & (rank <= KIND_ORDER.index("region")) & (rng.random(n) < 0.3)
+    place_ok = placed & (rank <= KIND_ORDER.index("district")) & (rng.random(n) < 0.6)
+    return {
+        "place_id": _mask_nulls(_fk(ctx, "places", n, which), placed),
+        "place_precision": pa.array(precision, pa.string()),
+        "country_code": _mask_nulls(pa.array(place_country[which]), placed),
+        "province": _mask_nulls(_text(ctx, ROOT_TABLE, "province", n), province_ok),
+        "place": _mask_nulls(_text(ctx, ROOT_TABLE, "place", n), place_ok),
+    }
 
 
 def _give_inferences_a_reason(tables: dict[str, pa.Table]) -> None:

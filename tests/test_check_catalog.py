@@ -15,7 +15,8 @@ from pathlib import Path
 from ca_militancy.build.checks import CHECKS, CHECKS_BY_NAME, check_repository, list_checks
 
 ROOT = Path(__file__).resolve().parents[1]
-NAME = re.compile(r"^[a-z][a-zA-Z0-9]*(-[a-z0-9]+)*$")
+# words joined by hyphens; a version may end a name (placed-as-in-1.0.0)
+NAME = re.compile(r"^[a-z][a-zA-Z0-9]*(-[a-z0-9]+)*(\.[0-9]+)*$")
 
 
 def test_check_names_are_unique_and_say_what_they_guard():

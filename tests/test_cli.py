@@ -86,7 +86,7 @@ def test_lookup(run):
     code, out, _ = run("lookup", "--json", "kusaynuv")
     assert json.loads(out)[0]["entity_id"] == "per-rawil-kusaynov"
     code, out, err = run("lookup", "Zzyzx Qqq")
-    assert code == EXIT_NOT_FOUND and "no organization or person matches" in err
+    assert code == EXIT_NOT_FOUND and "no organization, person or place matches" in err
 
 
 def test_cite(run):

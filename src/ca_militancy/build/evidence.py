@@ -261,6 +261,7 @@ def _one_field_per_stated_value(
 COUNT_FIELD = re.compile(r"^(killed|wounded)_(low|best|high)$")
 DATE_FIELD = re.compile(r"^(\w+)_(start|end)$")
 PLACE_FIELDS = frozenset({"place", "province"})
+PLACES_TABLE = "places"  # a place's name is checked like a place column
 ALIAS_FIELD = "alias"
 
 
@@ -313,6 +314,6 @@ def _value_test(schema: TableSchema, row: dict[str, Any], fname: str, value: Any
                 lambda text, lang: date_in_words(text, value, precision, lang),
             )
         return None
-    if fname in PLACE_FIELDS:
+    if fname in PLACE_FIELDS or (schema.name == PLACES_TABLE and fname == "name"):
         return "place-in-excerpt", "the place's name", lambda text, _l: place_in_words(text, value)
     return None

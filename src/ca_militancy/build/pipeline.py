@@ -29,6 +29,7 @@ from ca_militancy.build import descriptor, docs_gen, ftm_edition, parquet, relea
 from ca_militancy.build.checks import check_package, list_checks
 from ca_militancy.build.evidence import EvidenceReport
 from ca_militancy.build.figures import render_all
+from ca_militancy.build.geojson_export import geojson_name, write_geojson
 from ca_militancy.build.provenance import ENV, sources_dir_from_env
 from ca_militancy.build.sqlite_edition import write_sqlite
 from ca_militancy.core.catalog import REPO_ROOT, SCHEMA_SUFFIX, Catalog, SchemaError, schema_dir
@@ -208,6 +209,8 @@ class Build:
             ftm_edition.write_ftm(catalog, tables, ftm_path, version, log)
             if log:
                 raise BuildFailed("FollowTheMoney refuses entities:\n" + log.report())
+        with self.stage("geojson"):
+            write_geojson(tables, dist / geojson_name(version))
 
         with self.stage("descriptor"):
             existing = descriptor.read_existing(root)

@@ -22,16 +22,21 @@ def tables() -> pd.DataFrame:
 
 
 def load(
-    name: str, version: str | None = None, engine: Engine = "pandas"
+    name: str,
+    version: str | None = None,
+    engine: Engine = "pandas",
+    *,
+    with_places: bool = False,
 ) -> pd.DataFrame | pa.Table | pl.DataFrame:
     """One table typed from its Table Schema, as a pandas DataFrame, or with `engine="arrow"` a
     pyarrow Table, with `engine="polars"` a polars DataFrame; with `version`, from that release
-    (see `fetch`)."""
+    (see `fetch`). With `with_places` (pandas), incidents get their place's name, kind,
+    latitude, longitude, geonames_id and coordinates basis joined (place_* columns)."""
     if version is not None:
         from ca_militancy.reader.fetch import fetch
 
-        return fetch(version).load(name, engine)
-    return dataset().load(name, engine)
+        return fetch(version).load(name, engine, with_places=with_places)
+    return dataset().load(name, engine, with_places=with_places)
 
 
 def load_all(engine: Engine = "pandas") -> dict[str, pd.DataFrame | pa.Table | pl.DataFrame]:
@@ -45,9 +50,9 @@ def schema(name: str) -> pd.DataFrame:
 
 
 def lookup(text: str, **kwargs: Any) -> pd.DataFrame:
-    """Entities (organizations, people) matching any spelling of `text`, best first: a
+    """Entities (organizations, people, places) matching any spelling of `text`, best first: a
     DataFrame with entity_type, entity_id, name, matched_alias, alias_kind, ambiguous, score.
-    Options: limit=10, min_score=70, entity_type='organization'|'person'."""
+    Options: limit=10, min_score=70, entity_type='organization'|'person'|'place'."""
     return dataset().lookup(text, **kwargs)
 
 

@@ -218,7 +218,7 @@ def cmd_lookup(args: argparse.Namespace) -> int:
     if df.empty:
         if not args.json:
             print(
-                f"no organization or person matches {text!r} (score >= {args.min_score:g})",
+                f"no organization, person or place matches {text!r} (score >= {args.min_score:g})",
                 file=sys.stderr,
             )
         return EXIT_NOT_FOUND
@@ -524,14 +524,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser(
-        "lookup", parents=[common], help="find organizations and people by any spelling"
+        "lookup", parents=[common], help="find organizations, people and places by any spelling"
     )
     p.add_argument("name", nargs="+")
     p.add_argument("--limit", type=_bounded_int(1), default=10, help="most matches (default 10)")
     p.add_argument(
         "--min-score", type=_score, default=70.0, help="lowest similarity, 0-100 (default 70)"
     )
-    p.add_argument("--type", choices=["organization", "person"])
+    p.add_argument("--type", choices=["organization", "person", "place"])
     p.set_defaults(func=cmd_lookup)
 
     p = sub.add_parser("cite", parents=[common], help="the excerpts and sources behind a record")

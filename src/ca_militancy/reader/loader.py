@@ -46,6 +46,11 @@ CSV_DIR = "data"
 DESCRIPTOR = "datapackage.json"
 
 
+# what load(..., with_places=True) joins from places, as place_<column>
+PLACES, PLACE_ID = "places", "place_id"
+JOINED_PLACE_COLUMNS = ("name", "kind", "latitude", "longitude", "geonames_id", "coordinates")
+
+
 def default_root() -> Path:
     """The data directory the module-level API reads, resolved on every call so that setting
     `CA_MILITANCY_DATA` takes effect without re-importing."""
@@ -267,17 +272,36 @@ class Dataset:
 
     # ---- the public API ---------------------------------------------------------------------
 
-    def load(self, name: str, engine: Engine = "pandas") -> pd.DataFrame | pa.Table | pl.DataFrame:
+    def load(
+        self, name: str, engine: Engine = "pandas", *, with_places: bool = False
+    ) -> pd.DataFrame | pa.Table | pl.DataFrame:
         """One table, typed from its Table Schema: a pandas DataFrame (a fresh copy: changing it
         does not change the cache), with `engine="arrow"` a pyarrow Table (immutable, shared),
-        with `engine="polars"` a polars DataFrame (the `[polars]` extra)."""
+        with `engine="polars"` a polars DataFrame (the `[polars]` extra). With ``with_places``
+        (pandas only), a table that points at places (incidents) gets its place's name, kind,
+        latitude, longitude, geonames_id and coordinates basis joined, as ``place_*`` columns
+        (empty where the record has no place), so it can be mapped without a join."""
         check_engine(engine)
+        if with_places and engine != "pandas":
+            raise ValueError(
+                "with_places joins places into a pandas DataFrame: use engine='pandas'"
+            )
         table = self.arrow(name)
         if engine == "arrow":
             return table
         if engine == "polars":
             return arrow_to_polars(table, self.catalog[name].fields)
-        return arrow_to_pandas(table, self.catalog[name].fields, where=name)
+        df = arrow_to_pandas(table, self.catalog[name].fields, where=name)
+        return self._join_places(name, df) if with_places else df
+
+    def _join_places(self, name: str, df: pd.DataFrame) -> pd.DataFrame:
+        if name == PLACES or PLACE_ID not in df.columns:
+            raise ValueError(
+                f"with_places needs a table with a {PLACE_ID} column into {PLACES}; {name} has none"
+            )
+        places = self.load(PLACES)[[PLACE_ID, *JOINED_PLACE_COLUMNS]]
+        places = places.rename(columns={c: f"place_{c}" for c in JOINED_PLACE_COLUMNS})
+        return df.merge(places, how="left", on=PLACE_ID, validate="many_to_one")
 
     def load_all(
         self, engine: Engine = "pandas"

@@ -1,4 +1,4 @@
-"""Resolve any spelling of an organization or person to its records.
+"""Resolve any spelling of an organization, person or place to its records.
 
 Why several comparisons: sources spell the same Arabic or Russian name in many ways (Jund
 al-Khilafah, Djund Al-Khalifat; Kusaynov, Kusaynuv). On the normalized text, rapidfuzz's ratio
@@ -25,7 +25,11 @@ if TYPE_CHECKING:
     from ca_militancy.reader.loader import Dataset
 
 # Entity tables searched, with the entity type reported and the column holding the dataset's name.
-ENTITY_TABLES = {"organizations": ("organization", "name"), "people": ("person", "name")}
+ENTITY_TABLES = {
+    "organizations": ("organization", "name"),
+    "people": ("person", "name"),
+    "places": ("place", "name"),
+}
 ALIAS_TABLE, ALIAS_COLUMN, ALIAS_KIND, ALIAS_AMBIGUOUS = "aliases", "alias", "kind", "ambiguous"
 NAME_KIND = "name"  # alias_kind reported when the dataset's own name matched
 
@@ -183,7 +187,7 @@ def lookup(
     entity_type: str | None = None,
 ) -> pd.DataFrame:
     """Entities whose name or an alias matches `text`, best first, one row per entity (its
-    best-matching spelling). `entity_type` restricts to 'organization' or 'person'."""
+    best-matching spelling). `entity_type` restricts to 'organization', 'person' or 'place'."""
     import numpy as np
     import pandas as pd
     from rapidfuzz import fuzz, process
