@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 from matplotlib.patches import FancyArrowPatch
 
-from ca_militancy.build import figure_kit, figures
+from ca_militancy.build import figure_kit, figures, map_figure
 from ca_militancy.core.catalog import catalog
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -110,8 +110,10 @@ def rendered(tmp_path_factory) -> list[Path]:
     return figures.render_all(sample_tables(), tmp_path_factory.mktemp("fig"))
 
 
-def test_render_all_writes_both_svgs(rendered):
+def test_render_all_writes_every_svg(rendered):
+    """The network and the timeline always; the map too, since the sample data has places."""
     assert sorted(p.name for p in rendered) == [
+        f"{map_figure.MAP_FILE}.svg",
         f"{figures.TIMELINE_FILE}.svg",
         f"{figures.NETWORK_FILE}.svg",
     ]

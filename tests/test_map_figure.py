@@ -120,10 +120,9 @@ def places_tables() -> dict[str, pa.Table]:
         for inc, _, _, role in INCIDENTS
         if role
     ]
+    for row, (_, place, precision, _) in zip(incidents, INCIDENTS, strict=True):
+        row |= {"place_id": place, "place_precision": precision}
     incident_table = _table("incidents", incidents)
-    incident_table = incident_table.append_column(
-        "place_id", pa.array([p for _, p, _, _ in INCIDENTS], pa.string())
-    ).append_column("place_precision", pa.array([p for _, _, p, _ in INCIDENTS], pa.string()))
     places = [
         {
             "place_id": pid,
@@ -221,7 +220,8 @@ def test_place_labels_do_not_overlap(drawn):
 def test_without_places_data_there_is_no_map(tmp_path):
     tables = places_tables()
     no_places = {k: v for k, v in tables.items() if k != "places"}
-    unplaced = {**tables, "incidents": sample_tables()["incidents"]}
+    incidents = tables["incidents"]
+    unplaced = {**tables, "incidents": incidents.drop_columns(["place_id", "place_precision"])}
     for case, given in (("no-places", no_places), ("unplaced", unplaced)):
         assert not map_figure.has_places(given)
         paths = figures.render_all(given, tmp_path / case)
