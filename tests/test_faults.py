@@ -206,15 +206,8 @@ FAULTS = {
 
 @pytest.mark.parametrize("case", sorted(FAULTS))
 def test_fault_fails_the_build_and_leaves_outputs(built_repo, tmp_path, capsys, monkeypatch, case):
-    base, base_sources = built_repo
-    root = tmp_path / "repo"
-    shutil.copytree(base, root, symlinks=True)
-    sources = tmp_path / "sources"
-    shutil.copytree(base_sources, sources)
-    monkeypatch.setenv(ENV, str(sources))
-    before = _snapshot(root)
     fault, place, rule = FAULTS[case]
-    fault(root, sources)
+    root, before = _run_build(built_repo, tmp_path, monkeypatch, fault)
     capsys.readouterr()
 
     code = pipeline.main(["--root", str(root), "--no-extras"])

@@ -7,13 +7,10 @@ tests/test_faults.py, whose fixture and helpers they reuse."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-from test_faults import _replace, _snapshot, built_repo  # noqa: F401 - the fixture is used
+from test_faults import _replace, _run_build, _snapshot, built_repo  # noqa: F401 - the fixture is used
 
 from ca_militancy.build import pipeline
-from ca_militancy.build.provenance import ENV
 
 # name -> (fault, expected "file:line" prefix, column=value, check)
 EVIDENCE_FAULTS = {
@@ -67,15 +64,8 @@ EVIDENCE_FAULTS["fact field without a field citation"] = (
 
 @pytest.mark.parametrize("case", sorted(EVIDENCE_FAULTS))
 def test_evidence_fault_fails_the_build_located(built_repo, tmp_path, capsys, monkeypatch, case):  # noqa: F811
-    base, base_sources = built_repo
-    root = tmp_path / "repo"
-    shutil.copytree(base, root, symlinks=True)
-    sources = tmp_path / "sources"
-    shutil.copytree(base_sources, sources)
-    monkeypatch.setenv(ENV, str(sources))
-    before = _snapshot(root)
     fault, place, cell, check = EVIDENCE_FAULTS[case]
-    fault(root, sources)
+    root, before = _run_build(built_repo, tmp_path, monkeypatch, fault)
     capsys.readouterr()
 
     code = pipeline.main(["--root", str(root), "--no-extras"])

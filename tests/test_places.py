@@ -16,20 +16,18 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import sqlite3
 
 import geojson
 import pandas as pd
 import pytest
 from conftest import REPO
-from test_faults import _replace, _snapshot, built_repo  # noqa: F401 - the fixture is used
+from test_faults import _replace, _run_build, _snapshot, built_repo  # noqa: F401 - the fixture is used
 from test_loader_fixture import make_dataset
 
 from ca_militancy.build import pipeline
 from ca_militancy.build.geojson_export import geojson_name, write_geojson
 from ca_militancy.build.places import PRECISIONS_OF_KIND
-from ca_militancy.build.provenance import ENV
 from ca_militancy.build.sqlite_edition import write_sqlite
 from ca_militancy.core.catalog import catalog
 from ca_militancy.reader.loader import JOINED_PLACE_COLUMNS, Dataset
@@ -212,15 +210,8 @@ PLACE_FAULTS = {
 
 @pytest.mark.parametrize("case", sorted(PLACE_FAULTS))
 def test_place_fault_fails_the_build_located(built_repo, tmp_path, capsys, monkeypatch, case):  # noqa: F811
-    base, base_sources = built_repo
-    root = tmp_path / "repo"
-    shutil.copytree(base, root, symlinks=True)
-    sources = tmp_path / "sources"
-    shutil.copytree(base_sources, sources)
-    monkeypatch.setenv(ENV, str(sources))
-    before = _snapshot(root)
     fault, place, cell, check = PLACE_FAULTS[case]
-    fault(root, sources)
+    root, before = _run_build(built_repo, tmp_path, monkeypatch, fault)
     capsys.readouterr()
 
     code = pipeline.main(["--root", str(root), "--no-extras"])
