@@ -1,5 +1,6 @@
-"""Field-level evidence, as a maintainer meets it: a fact without a citation that names it, or a
-value that is not in the words of its excerpt, fails the build with a located
+"""Field-level evidence and places, as a maintainer meets them: a fact without a citation that
+names it, a value that is not in the words of its excerpt, or a place that breaks its checks
+(tests/test_places.py defines those cases) fails the build with a located
 `file:line: column=value: check: message` and leaves every output as it was.
 
 The cases break a copy of a built repository with the fixture data (tests/conftest.py), like
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 from test_faults import _replace, _run_build, _snapshot, built_repo  # noqa: F401 - the fixture is used
+from test_places import PLACE_FAULTS
 
 from ca_militancy.build import pipeline
 
@@ -62,9 +64,9 @@ EVIDENCE_FAULTS["fact field without a field citation"] = (
 )
 
 
-@pytest.mark.parametrize("case", sorted(EVIDENCE_FAULTS))
+@pytest.mark.parametrize("case", sorted(EVIDENCE_FAULTS | PLACE_FAULTS))
 def test_evidence_fault_fails_the_build_located(built_repo, tmp_path, capsys, monkeypatch, case):  # noqa: F811
-    fault, place, cell, check = EVIDENCE_FAULTS[case]
+    fault, place, cell, check = (EVIDENCE_FAULTS | PLACE_FAULTS)[case]
     root, before = _run_build(built_repo, tmp_path, monkeypatch, fault)
     capsys.readouterr()
 

@@ -25,7 +25,6 @@ from conftest import REPO
 from test_faults import _replace, _run_build, _snapshot, built_repo  # noqa: F401 - the fixture is used
 from test_loader_fixture import make_dataset
 
-from ca_militancy.build import pipeline
 from ca_militancy.build.geojson_export import geojson_name, write_geojson
 from ca_militancy.build.places import PRECISIONS_OF_KIND
 from ca_militancy.build.sqlite_edition import write_sqlite
@@ -183,7 +182,8 @@ def test_sqlite_edition_has_places_with_latitude_and_longitude(tmp_path):
 
 # --- the checks, as a maintainer meets them ---------------------------------------------------
 
-# name -> (fault, expected "file:line" prefix, column=value, check)
+# name -> (fault, expected "file:line" prefix, column=value, check); run by
+# tests/test_faults_evidence.py with the other located faults
 PLACE_FAULTS = {
     "precision finer than the place's kind": (
         _replace("incidents", b",plc-kabul,town,", b",plc-kabul,site,"),
@@ -206,20 +206,3 @@ PLACE_FAULTS = {
         "data/incidents.csv:2", "place_id=plc-af", "placed-as-in-1.0.0",
     ),
 }  # fmt: skip
-
-
-@pytest.mark.parametrize("case", sorted(PLACE_FAULTS))
-def test_place_fault_fails_the_build_located(built_repo, tmp_path, capsys, monkeypatch, case):  # noqa: F811
-    fault, place, cell, check = PLACE_FAULTS[case]
-    root, before = _run_build(built_repo, tmp_path, monkeypatch, fault)
-    capsys.readouterr()
-
-    code = pipeline.main(["--root", str(root), "--no-extras"])
-
-    err = capsys.readouterr().err
-    assert code != 0
-    located = [
-        ln for ln in err.splitlines() if place in ln and f"{cell}:" in ln and f": {check}: " in ln
-    ]
-    assert located, f"no line naming {place}, {cell} and {check} in:\n{err}"
-    assert _snapshot(root) == before
