@@ -34,6 +34,11 @@ WHOLE_RECORD = "existence"  # a citation's field for the record as a whole (conf
 # num2words and babel name some languages otherwise than BCP 47
 _NUM2WORDS_LANG = {"kk": "kz"}
 DAY_PRECISION, MONTH_PRECISION = "day", "month"
+# Arabic outlets in the Levant and Iraq name the months otherwise than in Egypt (CLDR's "ar")
+_REGIONAL_MONTH_NAMES = {"ar": ("ar_SY", "ar_IQ")}
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_ARABIC = re.compile(r"[\u0600-\u06ff]")
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,7 @@ def month_words(month: int, language: str) -> tuple[str, ...]:
     from babel.dates import get_month_names
 
     names = set()
-    for lang in {language, "en"}:
+    for lang in {language, "en", *_REGIONAL_MONTH_NAMES.get(language, ())}:
         try:
             for width in ("wide", "abbreviated"):
                 for context in ("format", "stand-alone"):
@@ -90,7 +95,28 @@ def month_words(month: int, language: str) -> tuple[str, ...]:
     return tuple(sorted(n for n in names if len(n) >= 3))
 
 
+def excerpt_languages(text: str, language: str) -> tuple[str, ...]:
+    """The languages whose number words and month names an excerpt may use: the source's,
+    English, and those its script points to (an English page may carry a Russian date line)."""
+    langs = [language, "en"]
+    if _CYRILLIC.search(text):
+        langs += ["ru", "kk"]
+    if _ARABIC.search(text):
+        langs.append("ar")
+    return tuple(dict.fromkeys(langs))
+
+
+def _ascii_digits(text: str) -> str:
+    """Arabic-Indic and Persian digits read as the digits 0-9 (RT Arabic writes ٧ for 7)."""
+    return text.translate(_DIGITS)
+
+
 def _has_number(text: str, n: int, language: str) -> bool:
+    text = _ascii_digits(text)
+    return any(_has_number_in(text, n, lang) for lang in excerpt_languages(text, language))
+
+
+def _has_number_in(text: str, n: int, language: str) -> bool:
     for form in number_words(n, language):
         if form.isdigit() or form[0].isdigit():
             if re.search(rf"(?<![\d.,]){re.escape(form)}(?![\d]|[.,]\d)", text):
@@ -101,7 +127,11 @@ def _has_number(text: str, n: int, language: str) -> bool:
 
 
 def _has_month(text: str, month: int, language: str) -> bool:
-    return any(re.search(rf"(?<!\w){re.escape(m)}", text) for m in month_words(month, language))
+    return any(
+        re.search(rf"(?<!\w){re.escape(m)}", text)
+        for lang in excerpt_languages(text, language)
+        for m in month_words(month, lang)
+    )
 
 
 def _numeric_date(text: str, year: int, month: int, day: int | None) -> bool:
@@ -116,7 +146,7 @@ def _numeric_date(text: str, year: int, month: int, day: int | None) -> bool:
 
 def date_in_words(text: str, value: Any, precision: str, language: str) -> bool:
     """The excerpt gives the date's day (for day precision) and month, in words or digits."""
-    if _numeric_date(text, value.year, value.month, value.day if precision == "day" else None):
+    if _numeric_date(_ascii_digits(text), value.year, value.month, value.day if precision == "day" else None):
         return True
     if not _has_month(text, value.month, language):
         return False
