@@ -45,6 +45,7 @@ import pyarrow.csv as pacsv
 
 # a source checkout's own package, as scripts/build.py does (an installed one works too)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+from ca_militancy.build.checks import script_of
 from ca_militancy.build.places import KIND_ORDER, PRECISIONS_OF_KIND, country_boxes
 from ca_militancy.core.catalog import REPO_ROOT, SCHEMA_SUFFIX, catalog, constraint, schema_dir
 
@@ -58,6 +59,9 @@ PER_INCIDENT = {
     "conflicts": 0.15,
     "corrections": 0.05,
     "sources": 0.13,
+    # omissions: none, since every line of the one synthetic archived text is cited (an
+    # omission of a cited line would be stale)
+    "omissions": 0,
     # places: sub-linear at scale like entities (GED's ~90,000 distinct locations for ~300,000
     # events); the real data has 27 for 59 incidents
     "places": 0.3,
@@ -227,7 +231,7 @@ def real_profile(
 def table_sizes(incidents: int) -> dict[str, int]:
     sizes = {ROOT_TABLE: incidents}
     for name, ratio in PER_INCIDENT.items():
-        sizes[name] = max(MIN_ROWS, round(incidents * ratio))
+        sizes[name] = max(MIN_ROWS, round(incidents * ratio)) if ratio else 0
     for name, (parents, ratio) in PER_PARENT.items():
         sizes[name] = max(MIN_ROWS, round(sum(sizes[p] for p in parents) * ratio))
     unknown = set(catalog().names) - set(sizes) - {"citations"}
@@ -498,6 +502,8 @@ def generate_tables(incidents: int, seed: int = 0, profile: dict | None = None) 
     presets["conflicts"][inc_col] = _fk(ctx, ROOT_TABLE, 0, conf_rows)
     presets["conflicts"]["field"] = pa.array([conf_field] * len(conf_rows))
 
+    # copies: none (a random copy_of would form chains and loops the checks refuse)
+    presets["sources"] = {"copy_of_source_id": pa.nulls(sizes["sources"], pa.string())}
     presets["places"], place_kind, place_country = _places(ctx, sizes["places"])
     presets[ROOT_TABLE] = _placed_incidents(ctx, incidents, place_kind, place_country)
 
@@ -505,6 +511,7 @@ def generate_tables(incidents: int, seed: int = 0, profile: dict | None = None) 
         tables[name] = build_table(ctx, name, n, presets.get(name, {}))
 
     _give_inferences_a_reason(tables)
+    _aliases_in_their_script(tables)
     tables["citations"] = _citations(ctx, contested, conf_rows, conf_field, tables)
     return tables
 
@@ -584,6 +591,13 @@ def _give_inferences_a_reason(tables: dict[str, pa.Table]) -> None:
             pc.and_(inferred, pc.is_null(t["note"])), "Synthetic reasoning.", t["note"]
         )
         tables[name] = t.set_column(t.schema.get_field_index("note"), "note", note)
+
+
+def _aliases_in_their_script(tables: dict[str, pa.Table]) -> None:
+    """Each alias's script is that of its letters (the pool mixes Latin, Cyrillic, Arabic)."""
+    t = tables["aliases"]
+    scripts = pa.array([script_of(a) for a in t["alias"].to_pylist()])
+    tables["aliases"] = t.set_column(t.schema.get_field_index("script"), "script", scripts)
 
 
 def _fact_fields(table: pa.Table, name: str) -> pa.Array:

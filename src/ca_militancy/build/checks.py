@@ -22,12 +22,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ca_militancy.build.coverage import OMISSIONS, SourceCoverage, check_coverage
 from ca_militancy.build.evidence import EvidenceReport, check_evidence
 from ca_militancy.build.places import check_places
 from ca_militancy.build.provenance import check_provenance
 from ca_militancy.core.catalog import Catalog, schema_dir
 from ca_militancy.core.problems import DEFAULT_LIMIT, ProblemLog
 from ca_militancy.core.strict_csv import ReadResult, read_typed
+from ca_militancy.core.voices import voices_of_rows
 
 FORMULA_START = "=+-@"
 
@@ -40,6 +42,7 @@ class CheckResult:
     run: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     evidence: EvidenceReport | None = None
+    coverage: dict[str, SourceCoverage] | None = None
 
     @property
     def ok(self) -> bool:
@@ -605,6 +608,109 @@ def inference_marked_inferred(r: ReadResult, log: ProblemLog) -> None:
     )  # fmt: skip
 
 
+_SCRIPT_LETTERS = {
+    "Cyrl": re.compile(r"[\u0400-\u04ff\u0500-\u052f]"),
+    "Arab": re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]"),
+    "Latn": re.compile(r"[A-Za-z\u00c0-\u024f]"),
+}
+
+
+def script_of(text: str) -> str:
+    """The ISO 15924 code of the letters of a spelling, or "mixed" / "none"."""
+    found = [code for code, letters in _SCRIPT_LETTERS.items() if letters.search(text)]
+    return found[0] if len(found) == 1 else ("none" if not found else "mixed")
+
+
+def alias_script_matches_letters(r: ReadResult, log: ProblemLog) -> None:
+    """A Cyrillic or Arabic spelling is marked as such, so a user can tell it from its Latin
+    transliteration (and lookups across scripts can be tested on the marked rows)."""
+    if r.name != "aliases" or "script" not in r.typed.column_names:
+        return
+    aliases = r.typed["alias"].to_pylist()
+    scripts = r.typed["script"].to_pylist()
+    for i, (alias, script) in enumerate(zip(aliases, scripts, strict=True)):
+        if alias and script and script_of(alias) != script:
+            log.add(
+                r.name, r.schema.file, int(r.lines[i]), "script", script,
+                "alias-script-matches-letters",
+                f"the letters of {alias!r} are {script_of(alias)}, not {script}",
+            )  # fmt: skip
+
+
+def _source_voices(reads: dict[str, ReadResult]) -> dict[str, str]:
+    sr = reads.get("sources")
+    if sr is None or not sr.ok or "copy_of_source_id" not in sr.typed.column_names:
+        return {}
+    return voices_of_rows(sr.typed.select(["source_id", "copy_of_source_id"]).to_pylist())
+
+
+def copy_points_to_original(reads: dict[str, ReadResult], log: ProblemLog) -> None:
+    """A copy names the original itself, never another copy or itself, so that a source's
+    voice is one step away and a chain cannot loop."""
+    sr = reads.get("sources")
+    if sr is None or not sr.ok or "copy_of_source_id" not in sr.typed.column_names:
+        return
+    rows = sr.typed.select(["source_id", "copy_of_source_id"]).to_pylist()
+    copy_of = {r["source_id"]: r["copy_of_source_id"] for r in rows}
+    for i, row in enumerate(rows):
+        target = row["copy_of_source_id"]
+        if not target:
+            continue
+        problem = None
+        if target == row["source_id"]:
+            problem = "a source cannot be a copy of itself"
+        elif copy_of.get(target):
+            problem = f"{target} is itself a copy of {copy_of[target]}; name the original"
+        if problem:
+            log.add(
+                "sources", "data/sources.csv", int(sr.lines[i]), "copy_of_source_id", target,
+                "copy-points-to-original", problem,
+            )  # fmt: skip
+
+
+def conflict_between_voices(
+    catalog: Catalog, reads: dict[str, ReadResult], log: ProblemLog
+) -> None:
+    """Disagreement needs two voices: a conflict whose differing versions all come from copies
+    of one story is one source disagreeing with itself (or a copying error), not a dispute."""
+    cr, kr = reads.get("citations"), reads.get("conflicts")
+    if cr is None or kr is None or not cr.ok or not kr.ok:
+        return
+    voice = _source_voices(reads)
+    cols = catalog["conflicts"].exactly_one_of
+    c_which, c_id = _record_long(cr.typed, cols)
+    versions: dict[tuple[str, str, str], set[tuple[str, str, str]]] = defaultdict(set)
+    disputed: set[tuple[str, str]] = set()
+    fields = cr.typed["field"].to_pylist()
+    values = cr.typed["value_as_stated"].to_pylist()
+    stances = cr.typed["stance"].to_pylist()
+    sources = cr.typed["source_id"].to_pylist()
+    for i, (which, rid) in enumerate(zip(c_which, c_id, strict=True)):
+        if stances[i] == "disputes":
+            disputed.add((which, rid))
+        if fields[i] and values[i] is not None:
+            for f in fields[i].split():
+                src = sources[i]
+                versions[(which, rid, f)].add((values[i], voice.get(src, src), src))
+    k_which, k_id = _record_long(kr.typed, cols)
+    for i, (which, rid, f) in enumerate(
+        zip(k_which, k_id, kr.typed["field"].to_pylist(), strict=True)
+    ):
+        vs = versions.get((which, rid, f), set())
+        if (which, rid) in disputed or len({v[0] for v in vs}) < 2:
+            continue  # conflict-has-versions speaks for these
+        # two values from two voices, or one source giving two values itself
+        real = any(a[0] != b[0] and (a[1] != b[1] or a[2] == b[2]) for a in vs for b in vs)
+        if not real:
+            log.add(
+                "conflicts", catalog["conflicts"].file, int(kr.lines[i]), "field", f,
+                "conflict-between-voices",
+                "its differing versions all come from copies of one source "
+                f"({', '.join(sorted({v[2] for v in vs}))}, all one voice: "
+                f"{', '.join(sorted({v[1] for v in vs}))}); copies never disagree as two voices",
+            )  # fmt: skip
+
+
 # --- the whole package -----------------------------------------------------------------------
 
 
@@ -661,8 +767,11 @@ text-nfc-normalized            table     7  text cells are NFC-normalized
 no-invisible-characters        table     7  text cells hold no invisible or bidi-control characters
 country-code-iso3166           table     9  country codes are ISO 3166-1 alpha-2 codes
 inference-marked-inferred      table     -  an implied tie is inferred, and says why
+alias-script-matches-letters   table     6  an alias's script is the script of its letters
 alias-names-one-entity         package   6  an alias names one entity unless marked ambiguous
 conflict-has-versions          package  10  a conflict has two versions or a disputing citation
+conflict-between-voices        package  10  a conflict's versions come from two independent voices
+copy-points-to-original        package  10  a copy names an original that is itself no copy
 contested-matches-disputes     package  11  a tie is contested exactly when a citation disputes it
 cited-field-exists             package   -  a citation names fields its record has
 one-field-per-stated-value     package  10  a stated value names exactly one field
@@ -682,6 +791,8 @@ archived-text-utf8             sources   3  every archived text is UTF-8
 excerpt-line-exists            sources   3  a citation's line is a line of its archived text
 excerpt-verbatim               sources   3  an excerpt appears verbatim on its line
 own-words                      sources  12  own-words fields copy no run of source words
+entity-lines-explained         sources   3  a line naming an entity is cited or its omission given
+omission-stale                 sources   3  an omitted line exists and is not cited after all
 frictionless-descriptor        descriptor -  frictionless accepts each datapackage.json
 parquet-read-back              parquet   -  each Parquet copy reads back equal to its table
 ftm-entity-valid               ftm       -  FollowTheMoney accepts every entity of the FtM edition
@@ -753,9 +864,12 @@ def check_package(
         text_cells_clean(r, log)
         country_code_iso3166(r, log)
         inference_marked_inferred(r, log)
+        alias_script_matches_letters(r, log)
     table_complete(reads, wanted, log)
     alias_names_one_entity(catalog, reads, log)
     conflict_has_versions(catalog, reads, log)
+    conflict_between_voices(catalog, reads, log)
+    copy_points_to_original(reads, log)
     contested_matches_disputes(catalog, reads, log)
     evidence = check_evidence(catalog, reads, log)
     check_places(catalog, reads, log)
@@ -764,7 +878,9 @@ def check_package(
     if sources_dir is None:
         result.skipped[", ".join(_names("sources"))] = "CA_MILITANCY_SOURCES is not set"
     else:
-        check_provenance(catalog, Path(sources_dir), reads, log)
+        texts = check_provenance(catalog, Path(sources_dir), reads, log)
+        if OMISSIONS in catalog:
+            result.coverage = check_coverage(catalog, texts, reads, log)
         result.run += _names("sources")
     return result
 

@@ -1,17 +1,23 @@
-"""The curator's tools, as one command: ``python scripts/curate.py sheet|corrections ...``.
+"""The curator's tools, as one command: ``python scripts/curate.py sheet|corrections|coverage``.
 
 ``sheet SOURCE`` prints a source's reader's sheet (:mod:`ca_militancy.build.reader_sheet`);
 ``corrections OLD`` drafts the corrections log against the previous release
-(:mod:`ca_militancy.build.corrections`).
+(:mod:`ca_militancy.build.corrections`); ``coverage [SOURCE ...]`` reports which lines of the
+archived texts are cited and which naming an entity are neither cited nor omitted
+(:mod:`ca_militancy.build.coverage`).
 """
 
 from __future__ import annotations
 
 import sys
 
-from ca_militancy.build import corrections, reader_sheet
+from ca_militancy.build import corrections, coverage, reader_sheet
 
-COMMANDS = {"sheet": reader_sheet.main, "corrections": corrections.main}
+COMMANDS = {
+    "sheet": reader_sheet.main,
+    "corrections": corrections.main,
+    "coverage": coverage.main,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

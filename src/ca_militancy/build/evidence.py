@@ -146,7 +146,9 @@ def _numeric_date(text: str, year: int, month: int, day: int | None) -> bool:
 
 def date_in_words(text: str, value: Any, precision: str, language: str) -> bool:
     """The excerpt gives the date's day (for day precision) and month, in words or digits."""
-    if _numeric_date(_ascii_digits(text), value.year, value.month, value.day if precision == "day" else None):
+    if _numeric_date(
+        _ascii_digits(text), value.year, value.month, value.day if precision == "day" else None
+    ):
         return True
     if not _has_month(text, value.month, language):
         return False

@@ -27,6 +27,7 @@ from typing import Any
 from ca_militancy import __about__
 from ca_militancy.build import descriptor, docs_gen, ftm_edition, parquet, release
 from ca_militancy.build.checks import check_package, list_checks
+from ca_militancy.build.coverage import coverage_markdown
 from ca_militancy.build.evidence import EvidenceReport
 from ca_militancy.build.figures import render_all
 from ca_militancy.build.geojson_export import geojson_name, write_geojson
@@ -181,6 +182,7 @@ class Build:
             checked = check_package(catalog, root / "data", self.sources_dir, limit=self.limit)
             res.checks_run, res.checks_skipped = checked.run, checked.skipped
             res.evidence = checked.evidence
+            coverage = checked.coverage
             if not checked.ok:
                 # a table that is empty or cut short explains the cascade listed after it
                 causes = [p for p in checked.log.all() if p.check == "table-complete"]
@@ -239,6 +241,10 @@ class Build:
         ]
         if readme.is_file():
             moves.append((readme, root / "README.md"))
+        if coverage is not None:  # only a build with the archived texts can measure it
+            report = docs_dir / "coverage.md"
+            report.write_text(coverage_markdown(coverage), encoding="utf-8")
+            moves.append((report, root / "docs" / "coverage.md"))
 
         if self.extras:
             with self.stage("figures"):

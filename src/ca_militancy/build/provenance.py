@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,20 +59,35 @@ def normalize_space(text: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
 
 
+@dataclass(frozen=True)
+class ArchivedText:
+    """One source's archived text: the lines of its file and the range that belongs to it."""
+
+    lines: list[str]
+    first: int
+    last: int
+
+    def numbered(self) -> Iterator[tuple[int, str]]:
+        """(line number, text) of each of the source's own lines."""
+        for no in range(self.first, min(self.last, len(self.lines)) + 1):
+            yield no, self.lines[no - 1]
+
+
 def check_provenance(
     catalog: Catalog, sources_dir: Path, reads: dict[str, ReadResult], log: ProblemLog
-) -> None:
-    """Check the archived texts' hashes and every citation's excerpt and line."""
+) -> dict[str, ArchivedText]:
+    """Check the archived texts' hashes and every citation's excerpt and line; return the
+    texts whose hash matched, by source id (the coverage report reads them)."""
     sr, cr = reads.get("sources"), reads.get("citations")
     if sr is None or not sr.ok:
-        return
+        return {}
     src_file = "data/sources.csv"
     if not sources_dir.is_dir():
         log.add(
             "sources", src_file, None, None, str(sources_dir), "archived-text-present",
             f"CA_MILITANCY_SOURCES names no directory: {sources_dir}",
         )  # fmt: skip
-        return
+        return {}
     s = sr.typed.to_pylist()
     texts: dict[str, list[str]] = {}
     bounds: dict[str, tuple[int, int]] = {}
@@ -115,8 +132,9 @@ def check_provenance(
             first, last = 1, len(texts[sid])
         bounds[sid] = (first, last)
     check_own_words(texts, reads, log)
+    archived = {sid: ArchivedText(texts[sid], *bounds[sid]) for sid in texts}
     if cr is None or not cr.ok:
-        return
+        return archived
     c = cr.typed.select(["source_id", "excerpt", "line"])
     cit_file = "data/citations.csv"
     # one Python pass over citations: substring search has no vectorized form with
@@ -145,6 +163,7 @@ def check_provenance(
                 "citations", cit_file, int(cr.lines[i]), "excerpt", excerpt, "excerpt-verbatim",
                 f"not found verbatim on line {line_no} of {sid}'s archived text",
             )  # fmt: skip
+    return archived
 
 
 def _words(text: str) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ca_militancy.core.voices import voices
 from ca_militancy.reader.errors import NotCitedError
 
 if TYPE_CHECKING:
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from ca_militancy.reader.loader import Dataset
 
 CITATIONS, SOURCES, ORGANIZATIONS = "citations", "sources", "organizations"
+COPY_OF = "copy_of_source_id"
 CORRECTIONS = "corrections"
 
 
@@ -60,7 +62,8 @@ def format_partial_date(start: Any, end: Any, precision: Any) -> str:
 
 def cite(ds: Dataset, table: str, record_id: str) -> pd.DataFrame:
     """Citations of one record with their sources: excerpt, line, stance, field,
-    value_as_stated, source title and label, publisher, publication date, URL."""
+    value_as_stated, source title and label, publisher, publication date, URL, and the
+    source's voice (the original it copies, or itself: citations of one voice are one story)."""
     cat = ds.catalog
     ds.check_table(table)
     refs = reference_columns(cat, table)
@@ -106,6 +109,11 @@ def _source_details(ds: Dataset) -> pd.DataFrame:
         )
     ]
     details["url"] = src["url"]
+    if COPY_OF in src.columns:
+        # copies of one story are one voice: citations with the same voice never corroborate
+        copy_of = dict(zip(src[key], src[COPY_OF], strict=True))
+        voice = voices({k: (v if isinstance(v, str) and v else None) for k, v in copy_of.items()})
+        details["source_voice"] = src[key].map(voice)
     return details
 
 

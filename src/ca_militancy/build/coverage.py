@@ -1,0 +1,272 @@
+"""How much of each archived text the tables use, and which lines may have been missed.
+
+Why: curation is reading, and a reader misses lines. For each source this counts the lines
+that some citation quotes, and lists every line that names a known organization, person or
+place (by its name or any alias) but that no citation quotes. Each such line must be either
+cited or listed with a reason in the ``omissions`` table (a private detail, the page's
+navigation, an unrelated story, a line out of scope, or a line whose facts are cited from
+elsewhere); the check ``entity-lines-explained`` fails the build on any other. An omission of a
+line that is cited, or of a line outside its source, is stale and fails as well.
+
+Names match as whole words, case-folded; acronyms of up to four capitals (IMU, KIB, US) only as
+written, so that "us" or "is" in running English does not count. Names in Cyrillic or Arabic
+letters match inside longer words too, since Russian, Kazakh and Arabic inflect names with
+suffixes and prefixes (Атырауда, «Джунд аль-Халифата», والقاعدة).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ca_militancy.build.provenance import ArchivedText
+    from ca_militancy.core.catalog import Catalog
+    from ca_militancy.core.problems import ProblemLog
+    from ca_militancy.core.strict_csv import ReadResult
+
+OMISSIONS, SOURCES, CITATIONS, ALIASES = "omissions", "sources", "citations", "aliases"
+# the entity tables whose names are looked for, with their name column
+NAMED_TABLES = {"organizations": "name", "people": "name", "places": "name"}
+ACRONYM = re.compile(r"^[A-Z][A-Z/&.]{1,3}$")
+MIN_NAME_LENGTH = 3
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).casefold()
+
+
+@dataclass
+class SourceCoverage:
+    """One source's lines: how many, which are cited, and which name an entity uncited."""
+
+    source_id: str
+    lines: int = 0
+    cited: set[int] = field(default_factory=set)
+    # line -> the names found on it, for lines no citation quotes
+    naming_uncited: dict[int, list[str]] = field(default_factory=dict)
+    omitted: dict[int, str] = field(default_factory=dict)  # line -> reason
+
+    @property
+    def unexplained(self) -> dict[int, list[str]]:
+        return {n: v for n, v in self.naming_uncited.items() if n not in self.omitted}
+
+    @property
+    def share_cited(self) -> float:
+        return len(self.cited) / self.lines if self.lines else 0.0
+
+
+class NameFinder:
+    """Every recorded name and alias, compiled into two patterns (case-folded words; acronyms
+    as written), each match mapped back to the name as recorded."""
+
+    def __init__(self, names: set[str]) -> None:
+        folded: dict[str, str] = {}
+        exact: dict[str, str] = {}
+        for name in names:
+            name = name.strip()
+            if len(name) < MIN_NAME_LENGTH and not ACRONYM.match(name):
+                continue
+            if ACRONYM.match(name):
+                exact.setdefault(name, name)
+            else:
+                folded.setdefault(_fold(name), name)
+        self._folded = folded
+        self._exact = exact
+        self._folded_re = self._compile(folded, re.IGNORECASE)
+        self._exact_re = self._compile(exact, 0)
+
+    @staticmethod
+    def _compile(names: dict[str, str], flags: int) -> re.Pattern[str] | None:
+        if not names:
+            return None
+        latin, other = [], []
+        for n in sorted(names, key=len, reverse=True):
+            (latin if _LATIN_LETTER.search(n) else other).append(re.escape(n))
+        parts = []
+        if latin:
+            parts.append(rf"(?<!\w)(?:{'|'.join(latin)})(?!\w)")
+        if other:
+            parts.append(f"(?:{'|'.join(other)})")
+        return re.compile("|".join(parts), flags)
+
+    def names_in(self, text: str) -> list[str]:
+        found: list[str] = []
+        if self._folded_re is not None:
+            for m in self._folded_re.finditer(_fold(text)):
+                found.append(self._folded.get(m.group(0).casefold(), m.group(0)))
+        if self._exact_re is not None:
+            found += [self._exact[m.group(0)] for m in self._exact_re.finditer(text)]
+        return sorted(set(found))
+
+
+def _known_names(reads: dict[str, ReadResult]) -> set[str]:
+    names: set[str] = set()
+    for table, col in [*NAMED_TABLES.items(), (ALIASES, "alias")]:
+        r = reads.get(table)
+        if r is not None and r.ok and col in r.typed.column_names:
+            names.update(v for v in r.typed[col].to_pylist() if v)
+    return names
+
+
+def _cited_lines(reads: dict[str, ReadResult]) -> dict[str, set[int]]:
+    cited: dict[str, set[int]] = defaultdict(set)
+    r = reads.get(CITATIONS)
+    if r is not None and r.ok:
+        t = r.typed.select(["source_id", "line"])
+        for sid, line in zip(t["source_id"].to_pylist(), t["line"].to_pylist(), strict=True):
+            if sid and line:
+                cited[sid].add(int(line))
+    return cited
+
+
+def measure_coverage(
+    texts: dict[str, ArchivedText], reads: dict[str, ReadResult]
+) -> dict[str, SourceCoverage]:
+    """Coverage of every source whose archived text was read."""
+    finder = NameFinder(_known_names(reads))
+    cited = _cited_lines(reads)
+    omitted: dict[str, dict[int, str]] = defaultdict(dict)
+    r = reads.get(OMISSIONS)
+    if r is not None and r.ok:
+        t = r.typed.select(["source_id", "line", "reason"])
+        for sid, line, reason in zip(*(t[c].to_pylist() for c in t.column_names), strict=True):
+            omitted[sid][int(line)] = reason
+    out: dict[str, SourceCoverage] = {}
+    for sid, text in sorted(texts.items()):
+        cov = SourceCoverage(sid, omitted=omitted.get(sid, {}))
+        for no, line in text.numbered():
+            if not line.strip():
+                continue
+            cov.lines += 1
+            if no in cited.get(sid, ()):
+                cov.cited.add(no)
+                continue
+            names = finder.names_in(line)
+            if names:
+                cov.naming_uncited[no] = names
+        out[sid] = cov
+    return out
+
+
+def check_coverage(
+    catalog: Catalog,
+    texts: dict[str, ArchivedText],
+    reads: dict[str, ReadResult],
+    log: ProblemLog,
+) -> dict[str, SourceCoverage]:
+    """``entity-lines-explained`` on each source, ``omission-stale`` on each omission."""
+    coverage = measure_coverage(texts, reads)
+    sr = reads.get(SOURCES)
+    if sr is not None and sr.ok:
+        src_line = dict(zip(sr.typed["source_id"].to_pylist(), sr.lines, strict=True))
+        for sid, cov in coverage.items():
+            for no, names in cov.unexplained.items():
+                log.add(
+                    SOURCES, catalog[SOURCES].file, int(src_line[sid]), "lines", str(no),
+                    "entity-lines-explained",
+                    f"line {no} of {sid} names {', '.join(names)} but no citation quotes it; "
+                    f"cite it or list it in {catalog[OMISSIONS].file} with a reason",
+                )  # fmt: skip
+    r = reads.get(OMISSIONS)
+    if r is not None and r.ok:
+        t = r.typed.select(["source_id", "line"])
+        for i, (sid, no) in enumerate(
+            zip(t["source_id"].to_pylist(), t["line"].to_pylist(), strict=True)
+        ):
+            cov = coverage.get(sid)
+            if cov is None:
+                continue  # a text that could not be read is reported on its source
+            text = texts[sid]
+            problem = None
+            if not text.first <= no <= min(text.last, len(text.lines)):
+                problem = f"line {no} is outside {sid}'s lines {text.first}-{text.last}"
+            elif no in cov.cited:
+                problem = f"line {no} of {sid} is cited, so it is not omitted; remove this row"
+            if problem:
+                log.add(
+                    OMISSIONS, catalog[OMISSIONS].file, int(r.lines[i]), "line", str(no),
+                    "omission-stale", problem,
+                )  # fmt: skip
+    return coverage
+
+
+def coverage_markdown(coverage: dict[str, SourceCoverage]) -> str:
+    """The coverage report: a row per source, then the lines left out on purpose."""
+    out = [
+        "# Coverage of the archived texts",
+        "",
+        "Generated by `scripts/build.py` (also `scripts/curate.py coverage`). For each source:",
+        "its non-empty lines, how many of them a citation quotes, and the lines that name a",
+        "known organization, person or place but are not cited, with the reason they are left",
+        "out (`data/omissions.csv`). A line that names an entity, is not cited and has no",
+        "reason fails the build (`entity-lines-explained`).",
+        "",
+        "| source | lines | cited | share cited | naming an entity, uncited | of which explained |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for sid, cov in coverage.items():
+        n_uncited = len(cov.naming_uncited)
+        explained = n_uncited - len(cov.unexplained)
+        out.append(
+            f"| {sid} | {cov.lines} | {len(cov.cited)} | {cov.share_cited:.0%} | "
+            f"{n_uncited} | {explained} |"
+        )
+    reasons: dict[str, int] = defaultdict(int)
+    for cov in coverage.values():
+        for no in cov.naming_uncited:
+            if no in cov.omitted:
+                reasons[cov.omitted[no]] += 1
+    if reasons:
+        out += ["", "Lines left out on purpose, by reason:", ""]
+        out += [f"- {reason}: {n}" for reason, n in sorted(reasons.items())]
+    unexplained = [
+        (sid, no, names) for sid, c in coverage.items() for no, names in c.unexplained.items()
+    ]
+    out += ["", f"Lines naming an entity with neither a citation nor a reason: {len(unexplained)}."]
+    for sid, no, names in unexplained:
+        out.append(f"- {sid} line {no}: {', '.join(names)}")
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``scripts/curate.py coverage [SOURCE ...]``: the coverage table and, for the sources
+    named (all by default), every line naming an entity that is neither cited nor omitted."""
+    import argparse
+    import sys
+    from pathlib import Path
+
+    from ca_militancy.build.checks import check_repository
+    from ca_militancy.build.provenance import sources_dir_from_env
+
+    parser = argparse.ArgumentParser(
+        prog="scripts/curate.py coverage",
+        description="How many lines of each archived text are cited, and which lines that "
+        "name a known entity are neither cited nor listed in data/omissions.csv.",
+    )
+    parser.add_argument("source_ids", nargs="*", help="sources to report (default: all)")
+    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[3])
+    parser.add_argument("--sources", type=Path, default=None,
+                        help="the archived texts (default: $CA_MILITANCY_SOURCES)")  # fmt: skip
+    args = parser.parse_args(argv)
+    sources_dir = args.sources or sources_dir_from_env()
+    if sources_dir is None:
+        print("coverage needs the archived texts: set CA_MILITANCY_SOURCES or pass --sources",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    result = check_repository(args.root, sources_dir)
+    if result.coverage is None:
+        print(result.log.report(), file=sys.stderr)
+        return 1
+    wanted = set(args.source_ids)
+    unknown = wanted - set(result.coverage)
+    if unknown:
+        print(f"unknown source(s): {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    shown = {k: v for k, v in result.coverage.items() if not wanted or k in wanted}
+    sys.stdout.write(coverage_markdown(shown))
+    return 1 if any(c.unexplained for c in shown.values()) else 0
