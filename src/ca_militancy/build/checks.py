@@ -616,9 +616,11 @@ _SCRIPT_LETTERS = {
 
 
 def script_of(text: str) -> str:
-    """The ISO 15924 code of the letters of a spelling, or "mixed" / "none"."""
-    found = [code for code, letters in _SCRIPT_LETTERS.items() if letters.search(text)]
-    return found[0] if len(found) == 1 else ("none" if not found else "mixed")
+    """The ISO 15924 code of the letters of a spelling: the script most of its letters are
+    written in ("Газету.Ru" is Cyrillic), or "none" when it has no letters."""
+    counts = {code: len(letters.findall(text)) for code, letters in _SCRIPT_LETTERS.items()}
+    best = max(counts, key=lambda code: counts[code])
+    return best if counts[best] else "none"
 
 
 def alias_script_matches_letters(r: ReadResult, log: ProblemLog) -> None:

@@ -105,11 +105,18 @@ class NameFinder:
 
 
 def _known_names(reads: dict[str, ReadResult]) -> set[str]:
+    """Names and aliases, without the aliases marked ambiguous: a generic word ("State", "the
+    Battalion") names no particular entity where it is not cited."""
     names: set[str] = set()
-    for table, col in [*NAMED_TABLES.items(), (ALIASES, "alias")]:
+    for table, col in NAMED_TABLES.items():
         r = reads.get(table)
         if r is not None and r.ok and col in r.typed.column_names:
             names.update(v for v in r.typed[col].to_pylist() if v)
+    r = reads.get(ALIASES)
+    if r is not None and r.ok:
+        ambiguous = r.typed["ambiguous"].to_pylist()
+        names.update(a for a, amb in zip(r.typed["alias"].to_pylist(), ambiguous, strict=True)
+                     if a and not amb)  # fmt: skip
     return names
 
 
