@@ -448,6 +448,8 @@ def build_table(ctx: Context, name: str, n: int, presets: dict[str, pa.Array]) -
             values = _pattern_values(ctx, name, f, n)
         elif ftype == "string" and col in NAME_LIKE:
             values = _name_like(ctx, name, col, n)
+        elif ftype == "string" and col == "url":
+            values = pa.array([f"https://example.org/{name}/{i}" for i in range(n)])
         elif ftype == "string":
             values = _text(ctx, name, col, n)
         else:

@@ -45,6 +45,7 @@ FIXTURE_ROWS: dict[str, list[dict[str, str]]] = {
             "archived_file": SOURCE_FILE,
             "archived_sha256": SOURCE_SHA,
             "lines": "1-4",
+            "archived_copy": "whole",
         }
     ],
     "organizations": [
@@ -79,6 +80,7 @@ FIXTURE_ROWS: dict[str, list[dict[str, str]]] = {
             "alias": "IMU",
             "kind": "acronym",
             "language": "en",
+            "script": "Latn",
             "ambiguous": "false",
         }
     ],
@@ -230,7 +232,9 @@ FIXTURE_ROWS["citations"] = [
          field="type certainty"),
     _cit("cit-a-rel-d", 4, "the group was never hosted there", relationship_id=
          "rel-imu-hosted-gov", stance="disputes", field="contested"),
-    _cit("cit-a-src", 1, "Heading of the article", cited_source_id="src-a"),
+    _cit("cit-a-src", 1, "Heading of the article", cited_source_id="src-a",
+         field="title published_start published_end",
+         derivation="The month of publication is this fixture's own."),
 ]  # fmt: skip
 
 

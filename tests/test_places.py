@@ -100,11 +100,22 @@ def test_the_sources_vague_phrases_stay_regions_without_a_pin():
     for incident_id in (
         "inc-1999-2000-batken-war",
         "inc-2011-07-aqtobe-region-checkpoint-attack",
-        "inc-2011-11-12-southern-kazakhstan-suicide-bombing",
     ):
         inc = incidents[incident_id]
         assert inc["place_precision"] == "region"
         assert places[inc["place_id"]]["coordinates"] == "none"
+
+
+def test_a_vague_place_becomes_a_town_once_a_source_names_it():
+    """src-001 puts the 12 November 2011 attack only in "southern Kazakhstan"; the reports
+    added in 1.2.0 name Taraz, so the incident is placed there (a town with a point), and
+    src-001's phrase is kept as the province it gave."""
+    inc = {i["incident_id"]: i for i in _csv("incidents")}[
+        "inc-2011-11-12-southern-kazakhstan-suicide-bombing"
+    ]
+    taraz = {p["place_id"]: p for p in _csv("places")}[inc["place_id"]]
+    assert (inc["place"], inc["place_precision"], taraz["name"]) == ("Taraz", "town", "Taraz")
+    assert taraz["coordinates"] == "point"
 
 
 def test_every_spelling_of_a_place_is_an_alias_of_it():

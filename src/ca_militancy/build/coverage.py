@@ -144,6 +144,9 @@ def measure_coverage(
         for sid, line, reason in zip(*(t[c].to_pylist() for c in t.column_names), strict=True):
             omitted[sid][int(line)] = reason
     out: dict[str, SourceCoverage] = {}
+    # sources that share one archived file (an article and its comments; at scale, many
+    # records of one text) search each distinct line once
+    names_on: dict[str, list[str]] = {}
     for sid, text in sorted(texts.items()):
         cov = SourceCoverage(sid, omitted=omitted.get(sid, {}))
         for no, line in text.numbered():
@@ -153,7 +156,9 @@ def measure_coverage(
             if no in cited.get(sid, ()):
                 cov.cited.add(no)
                 continue
-            names = finder.names_in(line)
+            if line not in names_on:
+                names_on[line] = finder.names_in(line)
+            names = names_on[line]
             if names:
                 cov.naming_uncited[no] = names
         out[sid] = cov
@@ -238,42 +243,3 @@ def coverage_markdown(coverage: dict[str, SourceCoverage]) -> str:
     for sid, no, names in unexplained:
         out.append(f"- {sid} line {no}: {', '.join(names)}")
     return "\n".join(out) + "\n"
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``scripts/curate.py coverage [SOURCE ...]``: the coverage table and, for the sources
-    named (all by default), every line naming an entity that is neither cited nor omitted."""
-    import argparse
-    import sys
-    from pathlib import Path
-
-    from ca_militancy.build.checks import check_repository
-    from ca_militancy.build.provenance import sources_dir_from_env
-
-    parser = argparse.ArgumentParser(
-        prog="scripts/curate.py coverage",
-        description="How many lines of each archived text are cited, and which lines that "
-        "name a known entity are neither cited nor listed in data/omissions.csv.",
-    )
-    parser.add_argument("source_ids", nargs="*", help="sources to report (default: all)")
-    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[3])
-    parser.add_argument("--sources", type=Path, default=None,
-                        help="the archived texts (default: $CA_MILITANCY_SOURCES)")  # fmt: skip
-    args = parser.parse_args(argv)
-    sources_dir = args.sources or sources_dir_from_env()
-    if sources_dir is None:
-        print("coverage needs the archived texts: set CA_MILITANCY_SOURCES or pass --sources",
-              file=sys.stderr)  # fmt: skip
-        return 2
-    result = check_repository(args.root, sources_dir)
-    if result.coverage is None:
-        print(result.log.report(), file=sys.stderr)
-        return 1
-    wanted = set(args.source_ids)
-    unknown = wanted - set(result.coverage)
-    if unknown:
-        print(f"unknown source(s): {', '.join(sorted(unknown))}", file=sys.stderr)
-        return 2
-    shown = {k: v for k, v in result.coverage.items() if not wanted or k in wanted}
-    sys.stdout.write(coverage_markdown(shown))
-    return 1 if any(c.unexplained for c in shown.values()) else 0

@@ -116,32 +116,63 @@ def _has_number(text: str, n: int, language: str) -> bool:
     return any(_has_number_in(text, n, lang) for lang in excerpt_languages(text, language))
 
 
-def _has_number_in(text: str, n: int, language: str) -> bool:
+@cache
+def _number_pattern(n: int, language: str) -> re.Pattern[str]:
+    """One pattern for every way of writing n in a language: digits not inside a longer
+    number, words not inside a longer word."""
+    parts = []
     for form in number_words(n, language):
         if form.isdigit() or form[0].isdigit():
-            if re.search(rf"(?<![\d.,]){re.escape(form)}(?![\d]|[.,]\d)", text):
-                return True
-        elif re.search(rf"(?<!\w){re.escape(form)}(?!\w)", text):
-            return True
-    return False
+            parts.append(rf"(?<![\d.,]){re.escape(form)}(?![\d]|[.,]\d)")
+        else:
+            parts.append(rf"(?<!\w){re.escape(form)}(?!\w)")
+    return re.compile("|".join(parts))
+
+
+def _has_number_in(text: str, n: int, language: str) -> bool:
+    return _number_pattern(n, language).search(text) is not None
+
+
+@cache
+def _month_pattern(month: int, language: str) -> re.Pattern[str]:
+    return re.compile("|".join(rf"(?<!\w){re.escape(m)}" for m in month_words(month, language)))
 
 
 def _has_month(text: str, month: int, language: str) -> bool:
     return any(
-        re.search(rf"(?<!\w){re.escape(m)}", text)
+        _month_pattern(month, lang).search(text) is not None
         for lang in excerpt_languages(text, language)
-        for m in month_words(month, lang)
     )
 
 
+_ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})(?:-(\d{1,2}))?(?!\d)")
+_DAY_MONTH_YEAR = re.compile(r"(?<!\d)(\d{1,2})([./])(\d{1,2})\2(\d{4})(?!\d)")
+_MONTH_YEAR = re.compile(r"(?<![\d./])(\d{1,2})[./](\d{4})(?!\d)")
+
+
+@cache
+def numeric_dates(text: str) -> frozenset[tuple[int, int, int | None]]:
+    """Every date written in digits in a text, as (year, month, day or None): 2011-10-31,
+    31.10.2011 and 31/10/2011 (also read as month/day), 10.2011. Parsed once per text, so
+    a date is a set lookup rather than a pattern per value."""
+    out: set[tuple[int, int, int | None]] = set()
+    for y, m, d in _ISO_DATE.findall(text):
+        out.add((int(y), int(m), int(d) if d else None))
+    for a, sep, b, y in _DAY_MONTH_YEAR.findall(text):
+        out.add((int(y), int(b), int(a)))
+        if sep == "/":
+            out.add((int(y), int(a), int(b)))
+    for m, y in _MONTH_YEAR.findall(text):
+        out.add((int(y), int(m), None))
+    return frozenset(out)
+
+
 def _numeric_date(text: str, year: int, month: int, day: int | None) -> bool:
-    """31.10.2011, 31/10/2011, 2011-10-31, 10.2011 and the like."""
-    d = rf"0?{day}" if day is not None else None
-    m = rf"0?{month}"
-    patterns = [rf"{year}-{m}" + (rf"-{d}" if d else ""), rf"{m}[./]{year}"]
-    if d:
-        patterns += [rf"(?<!\d){d}[./]{m}[./]{year}", rf"(?<!\d){m}/{d}/{year}"]
-    return any(re.search(p, text) for p in patterns)
+    """The date in digits: the day itself, or for a month any date of that month."""
+    dates = numeric_dates(text)
+    if day is None:
+        return any(y == year and m == month for y, m, _ in dates)
+    return (year, month, day) in dates
 
 
 def date_in_words(text: str, value: Any, precision: str, language: str) -> bool:

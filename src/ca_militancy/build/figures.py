@@ -206,6 +206,9 @@ def network_figure(tables: dict[str, pa.Table]) -> Figure:
     nodes = sorted(
         {t["subject_organization_id"] for t in ties} | {t["object_organization_id"] for t in ties}
     )
+    all_nodes, all_ties = len(nodes), len(ties)
+    if all_nodes > NETWORK_MAX_NODES:
+        nodes, ties = _most_connected(nodes, ties, NETWORK_SHOWN_NODES)
     n = len(nodes)
     pos = _packed_layout(
         nodes, [(t["subject_organization_id"], t["object_organization_id"]) for t in ties]
@@ -318,16 +321,56 @@ def network_figure(tables: dict[str, pa.Table]) -> Figure:
             )
         )
     spread_labels(fig, ax, [*boxes.values(), *labels], movable=len(boxes))
-
+    if n < all_nodes:
+        fig.text(
+            0.01,
+            0.005,
+            f"Selected: the {n} of {all_nodes} organizations with the most ties, and the "
+            f"{len(ties)} of {all_ties} ties among them.",
+            fontsize=7,
+            color="#555555",
+        )
     return fig
+
+
+def _most_connected(
+    nodes: list[str], ties: list[dict[str, Any]], keep: int
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """The ``keep`` organizations with the most ties (ties broken by id) and the ties among
+    them: a network of thousands of boxes can be neither laid out nor read."""
+    from collections import Counter
+
+    degree = Counter(
+        end for t in ties for end in (t["subject_organization_id"], t["object_organization_id"])
+    )
+    kept = set(sorted(nodes, key=lambda n: (-degree[n], n))[:keep])
+    ties = [
+        t
+        for t in ties
+        if t["subject_organization_id"] in kept and t["object_organization_id"] in kept
+    ]
+    return sorted(kept), ties
 
 
 # --- timeline of incidents ----------------------------------------------------------------------
 
 
+# Beyond NETWORK_MAX_NODES organizations the network shows the most connected ones only.
+NETWORK_MAX_NODES = 80
+NETWORK_SHOWN_NODES = 40
+
+# Beyond these, a timeline drawn mark by mark is neither readable nor fast to draw: the
+# aggregated timeline (counts per organization and year) takes over.
+TIMELINE_MAX_ROWS = 40
+TIMELINE_MAX_MARKS = 400
+AGGREGATE_TOP_ORGANIZATIONS = 25
+
+
 def timeline_figure(tables: dict[str, pa.Table]) -> Figure:
     """Rows are (organization, country) pairs; a dated incident is a marker, a period a bar
-    from its first to its last possible day, an open bound an arrow. Fill shows the role."""
+    from its first to its last possible day, an open bound an arrow. Fill shows the role.
+    With more rows or marks than a reader can follow, the counts per organization and year
+    are drawn instead (``aggregated_timeline_figure``)."""
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
     from matplotlib.lines import Line2D
 
@@ -335,6 +378,8 @@ def timeline_figure(tables: dict[str, pa.Table]) -> Figure:
     dated = [m for m in marks if m["start"] or m["end"]]
     undated = len(marks) - len(dated)
     rows = {(m["organization"], m["country"]) for m in dated}
+    if len(rows) > TIMELINE_MAX_ROWS or len(dated) > TIMELINE_MAX_MARKS:
+        return aggregated_timeline_figure(dated, undated)
     # Group an organization's countries together, organizations ordered by first incident.
     first_of_org: dict[str, dt.date] = {}
     for m in dated:
@@ -478,6 +523,54 @@ def timeline_figure(tables: dict[str, pa.Table]) -> Figure:
             fontsize=7,
             color="#555555",
         )
+    return fig
+
+
+def aggregated_timeline_figure(dated: list[dict[str, Any]], undated: int) -> Figure:
+    """The organizations with the most dated incidents, one row each, and for each year a
+    circle whose area is the number of its incidents that begin (by their first possible
+    day) in that year. One scatter call draws every circle, so the cost does not grow with
+    the number of incidents; the caption says what was aggregated and what was left out."""
+    from collections import Counter
+
+    per_org = Counter(m["organization"] for m in dated)
+    top = sorted(per_org, key=lambda o: (-per_org[o], o))[:AGGREGATE_TOP_ORGANIZATIONS]
+    y_of = {o: len(top) - 1 - i for i, o in enumerate(top)}
+    counts = Counter(
+        (m["organization"], _first_day(m).year) for m in dated if m["organization"] in y_of
+    )
+    fig = new_figure(11, max(3.0, 1.6 + 0.36 * len(top)))
+    ax = fig.add_subplot()
+    ax.set_title("Incidents per year of the organizations with the most incidents")
+    if not counts:
+        draw_empty(ax, "No dated incidents with an organization as actor in this release.")
+        return fig
+    keys = sorted(counts)
+    biggest = max(counts.values())
+    ax.scatter(
+        [year for _, year in keys],
+        [y_of[org] for org, _ in keys],
+        s=[12 + 260 * counts[k] / biggest for k in keys],
+        color=OKABE_ITO[0],
+        alpha=0.7,
+        linewidths=0,
+    )
+    ax.set_yticks(list(y_of.values()), [wrap_name(o, 40) for o in y_of])
+    ax.set_ylim(-0.7, len(top) - 0.3)
+    ax.grid(axis="x", color="#dddddd", lw=0.6)
+    ax.spines[["top", "right"]].set_visible(False)
+    shown = sum(counts.values())
+    fig.text(
+        0.01,
+        0.005,
+        f"Aggregated: {shown} of {len(dated)} dated organization-incident pairs, for the "
+        f"{len(top)} of {len(per_org)} organizations with the most; each counted in the year "
+        f"of its first possible day; circle area is the count (largest: {biggest}). "
+        f"Roles and date precision are not shown. {undated} pair(s) without a date left out.",
+        fontsize=7,
+        color="#555555",
+        wrap=True,
+    )
     return fig
 
 

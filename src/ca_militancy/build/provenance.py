@@ -229,7 +229,8 @@ def check_own_words(
             seen.setdefault(gram, sid)
     if not seen:
         return
-    names = _names(reads)
+    names: dict[str, list[tuple[str, ...]]] | None = None
+    verdicts: dict[str, list[tuple[str, ...]]] = {}  # a value repeated is judged once
     for name, res in reads.items():
         cols = res.schema.own_words if res.ok else []
         for col in cols:
@@ -237,9 +238,17 @@ def check_own_words(
             for i, value in enumerate(values):
                 if not value:
                     continue
-                unquoted = QUOTED.sub(" \x00 ", value)
-                grams = _ngrams(_without_names(_words(unquoted), names), COPIED_WORDS)
-                hits = sorted(g for g in grams if g in seen)
+                if value not in verdicts:
+                    unquoted = _words(QUOTED.sub(" \x00 ", value))
+                    # taking names out only removes matches: most values, sharing no run of
+                    # words with any source, are cleared without that costlier step
+                    if not any(g in seen for g in _ngrams(unquoted, COPIED_WORDS)):
+                        verdicts[value] = []
+                    else:
+                        names = _names(reads) if names is None else names
+                        grams = _ngrams(_without_names(unquoted, names), COPIED_WORDS)
+                        verdicts[value] = sorted(g for g in grams if g in seen)
+                hits = verdicts[value]
                 if hits:
                     log.add(
                         name, res.schema.file, int(res.lines[i]), col, value,

@@ -10,9 +10,7 @@ for most. The file is a release artifact: the same tables always give the same b
 
 from __future__ import annotations
 
-import datetime as dt
 import graphlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,16 +47,17 @@ def _sqlite_type(field: dict[str, Any]) -> type:
     return {"integer": int, "number": float, "boolean": bool}.get(field.get("type", "string"), str)
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
+INSERT_BLOCK_ROWS = 50_000
 
 
-def _rows(table: pa.Table, batch_rows: int = 2000) -> Iterator[dict[str, Any]]:
-    for batch in table.to_batches(max_chunksize=batch_rows):
-        for row in batch.to_pylist():
-            yield {k: _cell(v) for k, v in row.items()}
+def _sqlite_values(col: pa.Array) -> list[Any]:
+    """A column as the Python values sqlite3 stores: dates as ISO text (SQLite has no date
+    type, and ISO text sorts and compares correctly), the rest as they are."""
+    import pyarrow as pa
+
+    if pa.types.is_date(col.type):
+        col = col.cast(pa.string())
+    return col.to_pylist()
 
 
 def _creation_order(catalog: Catalog, names: list[str]) -> list[str]:
@@ -101,7 +100,14 @@ def _insert(catalog: Catalog, db: sqlite_utils.Database, name: str, table: pa.Ta
     if missing:
         raise ValueError(f"table {name!r}: columns {missing} of its schema are missing")
     table = table.select(names).sort_by([(c, "ascending") for c in catalog[name].primary_key])
-    db[name].insert_all(_rows(table), batch_size=500)
+    # One executemany of plain tuples per block, inside the build's one transaction: the
+    # rows never become dicts (sqlite-utils' insert_all builds a dict and an INSERT per
+    # batch of rows), and dates are ISO text converted by Arrow, column by column.
+    columns = ", ".join(f"[{c}]" for c in names)
+    sql = f"INSERT INTO [{name}] ({columns}) VALUES ({', '.join('?' * len(names))})"
+    for batch in table.to_batches(max_chunksize=INSERT_BLOCK_ROWS):
+        cols = [_sqlite_values(batch.column(i)) for i in range(batch.num_columns)]
+        db.conn.executemany(sql, zip(*cols, strict=True))
 
 
 def _index_foreign_keys(catalog: Catalog, db: sqlite_utils.Database, names: list[str]) -> None:
@@ -310,6 +316,9 @@ def write_sqlite(
     tmp = path.with_name(path.name + ".tmp")
     tmp.unlink(missing_ok=True)
     db = sqlite_utils.Database(tmp)
+    # a scratch file renamed into place only when complete needs no journal or fsync
+    db.execute("PRAGMA journal_mode = OFF")
+    db.execute("PRAGMA synchronous = OFF")
     ok = False
     try:
         names = _creation_order(catalog, list(tables))
