@@ -59,9 +59,9 @@ PER_INCIDENT = {
     "conflicts": 0.15,
     "corrections": 0.05,
     "sources": 0.13,
-    # omissions: none, since every line of the one synthetic archived text is cited (an
-    # omission of a cited line would be stale)
-    "omissions": 0,
+    # omissions: one per source, of the archived text's last line (the page's navigation),
+    # which no excerpt quotes
+    "omissions": 0.13,
     # places: sub-linear at scale like entities (GED's ~90,000 distinct locations for ~300,000
     # events); the real data has 27 for 59 incidents
     "places": 0.3,
@@ -231,7 +231,7 @@ def real_profile(
 def table_sizes(incidents: int) -> dict[str, int]:
     sizes = {ROOT_TABLE: incidents}
     for name, ratio in PER_INCIDENT.items():
-        sizes[name] = max(MIN_ROWS, round(incidents * ratio)) if ratio else 0
+        sizes[name] = max(MIN_ROWS, round(incidents * ratio))
     for name, (parents, ratio) in PER_PARENT.items():
         sizes[name] = max(MIN_ROWS, round(sum(sizes[p] for p in parents) * ratio))
     unknown = set(catalog().names) - set(sizes) - {"citations"}
@@ -506,6 +506,8 @@ def generate_tables(incidents: int, seed: int = 0, profile: dict | None = None) 
 
     # copies: none (a random copy_of would form chains and loops the checks refuse)
     presets["sources"] = {"copy_of_source_id": pa.nulls(sizes["sources"], pa.string())}
+    sizes["omissions"] = min(sizes["omissions"], sizes["sources"])
+    presets["omissions"] = _omissions(ctx, sizes["omissions"])
     presets["places"], place_kind, place_country = _places(ctx, sizes["places"])
     presets[ROOT_TABLE] = _placed_incidents(ctx, incidents, place_kind, place_country)
 
@@ -697,16 +699,34 @@ def _citations(
 # --- the archived text ----------------------------------------------------------------------
 
 
+NAVIGATION_LINE = "Share this page · Print · Related stories"
+
+
+def _omissions(ctx: Context, n: int) -> dict[str, pa.Array]:
+    """The first n sources each omit the navigation line, the last of the archived text."""
+    line = len(ctx.archive_lines)
+    sources = ctx.ids["sources"].slice(0, n)
+    suffix = pc.utf8_slice_codeunits(sources, 4)
+    return {
+        "omission_id": pc.binary_join_element_wise("omi-", suffix, f"-{line:03d}", ""),
+        "source_id": sources,
+        "line": pa.array(np.full(n, line, dtype=np.int64)),
+        "reason": pa.array(["navigation"] * n),
+        "note": pa.array(["The page's share and print links."] * n),
+    }
+
+
 def archive_lines() -> list[str]:
     """Lines of the one archived text every synthetic source points at: two sentences of
     the pool and the line's number, at most 200 characters."""
     out = []
-    for i in range(ARCHIVE_LINES):
+    for i in range(ARCHIVE_LINES - 1):
         k = len(SOURCE_SENTENCES)
         a = SOURCE_SENTENCES[i % k]
         b = SOURCE_SENTENCES[(i + 1 + i // k) % k]
         text = _cut(unicodedata.normalize("NFC", f"{a} {b}"), 180)
         out.append(f"{text} ({i + 1})")
+    out.append(NAVIGATION_LINE)  # quoted by no excerpt: every source omits it
     return out
 
 
@@ -715,6 +735,8 @@ def excerpt_pool(lines: list[str]) -> tuple[list[int], list[str]]:
     number: some 20,000 distinct excerpts, each verbatim on its line (rule 3)."""
     out_lines, out_text = [], []
     for no, line in enumerate(lines, start=1):
+        if line == NAVIGATION_LINE:
+            continue
         words = line.split(" ")
         for i in range(len(words)):
             for j in range(i + 1, len(words) + 1):

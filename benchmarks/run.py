@@ -8,13 +8,16 @@ child's peak, whether it is Python (our stages) or not (the ``frictionless`` com
 
 What is measured, at each size:
 
-- build: ``ca_militancy.pipeline.Build`` on the generated tree, stage by stage (check,
-  parquet, descriptor, docs, zip, manifest incl. SHA256SUMS, commit); the wheel/sdist and
-  figures stages are skipped (they do not depend on the data's size in a way that matters
-  here: the wheel zips the same Parquet files again, and the figures draw the curated
-  network, not a million points); the SQLite edition is a separate measurement, up to
-  ``--sqlite-max`` incidents;
-- floor: ``pyarrow.csv.read_csv`` of the same files plus ``pyarrow.parquet.write_table``;
+- build: the whole build as a maintainer runs it (``scripts/build.py`` with the archived
+  texts): ``ca_militancy.build.pipeline.Build`` on the generated tree made a repository (the
+  project's pyproject.toml, src/, scripts/ and README copied beside the generated data, so
+  the wheel and sdist are built too), stage by stage (check, parquet, ftm, geojson,
+  descriptor, docs, figures, sqlite, zip, wheel, manifest incl. SHA256SUMS, commit), with
+  the peak memory of the whole process;
+- floors: ``pyarrow.csv.read_csv`` of the same files plus ``pyarrow.parquet.write_table``
+  (for checks + Parquet); a bare ``sqlite3`` ``executemany`` of the same rows into tables
+  without keys or indexes, in one transaction (for the SQLite edition); ``zip -q`` of the same
+  files the release zip holds (for the zip);
 - frictionless: ``frictionless validate`` of the same package (foreign keys on), capped;
 - loader: ``import ca_militancy`` + ``load_all()`` against bare ``pandas.read_parquet`` of the
   same Parquet files (both with pandas and pyarrow imported before the clock starts), and the
@@ -63,7 +66,7 @@ def _maxrss_mb_self() -> float:
 
 
 def work_build(root: Path) -> dict[str, Any]:
-    """The pipeline on the generated tree (no wheel, no figures, no SQLite: see above)."""
+    """The whole build on the generated tree, with its archived texts (see above)."""
     _worker_env()
     from ca_militancy.build.pipeline import Build
 
@@ -74,37 +77,15 @@ def work_build(root: Path) -> dict[str, Any]:
         stage = message.removeprefix("[build] ").removesuffix(" ...")
         peaks[f"before_{stage}"] = _maxrss_mb_self()
 
-    build = Build(root, None, wheel=False, extras=False, log=log)
+    build = Build(root, root / "sources", wheel=True, extras=True, log=log)
     result = build.run()
     return {
-        "stages": result.stage_seconds,
+        "stages": {**result.stage_seconds, "total": sum(result.stage_seconds.values())},
         "rows": result.tables,
         "peak_mb_checks": peaks.get("before_parquet"),
         "peak_mb_checks_parquet": peaks.get("before_descriptor"),
         "checks_skipped": result.checks_skipped,
     }
-
-
-def work_sqlite(root: Path) -> dict[str, Any]:
-    """The SQLite edition from the build's Parquet copies (typed as the build has them)."""
-    _worker_env()
-    import pyarrow.parquet as pq
-
-    from ca_militancy.build.sqlite_edition import write_sqlite
-    from ca_militancy.core.catalog import catalog
-
-    tables = {
-        n: pq.read_table(root / "dist" / "parquet" / f"{n}.parquet").cast(
-            catalog()[n].arrow_schema()
-        )
-        for n in catalog().names
-    }
-    out = root / "bench.sqlite"
-    out.unlink(missing_ok=True)
-    start = time.perf_counter()
-    write_sqlite(catalog(), tables, out)
-    took = time.perf_counter() - start
-    return {"seconds": took, "bytes": out.stat().st_size}
 
 
 def work_floor(root: Path) -> dict[str, Any]:
@@ -125,6 +106,54 @@ def work_floor(root: Path) -> dict[str, Any]:
         pq.write_table(table, out / f"{path.stem}.parquet")
     took = time.perf_counter() - start
     return {"seconds": took, "read_seconds": read, "write_seconds": took - read, "rows": rows}
+
+
+def _plain(col: Any) -> list[Any]:
+    """A column as sqlite3 takes it: dates as ISO text, as the edition stores them."""
+    return (col.cast("string") if "date" in str(col.type) else col).to_pylist()
+
+
+def work_sqlite_floor(root: Path) -> dict[str, Any]:
+    """The SQLite floor: the same rows (from the build's Parquet copies, read before the clock
+    starts) inserted with bare sqlite3 executemany, one table each, no keys, no indexes."""
+    import sqlite3
+
+    import pyarrow.parquet as pq
+
+    tables = {
+        p.stem: pq.read_table(p) for p in sorted((root / "dist" / "parquet").glob("*.parquet"))
+    }
+    rows = {n: list(zip(*(_plain(c) for c in t.columns), strict=True)) for n, t in tables.items()}
+    out = root / "floor.sqlite"
+    out.unlink(missing_ok=True)
+    start = time.perf_counter()
+    db = sqlite3.connect(out)
+    for name, t in tables.items():
+        db.execute(f"CREATE TABLE [{name}] ({', '.join(f'[{c}]' for c in t.column_names)})")
+        marks = ", ".join("?" * t.num_columns)
+        db.executemany(f"INSERT INTO [{name}] VALUES ({marks})", rows[name])
+    db.commit()
+    db.close()
+    return {"seconds": time.perf_counter() - start, "bytes": out.stat().st_size}
+
+
+def work_zip_floor(root: Path) -> dict[str, Any]:
+    """The zip floor: ``zip -q`` of the files the release zip holds (its members, unpacked
+    first, so only the zipping is timed)."""
+    import zipfile
+
+    release = next((root / "dist").glob("ca-militancy-*.zip"))
+    members = root / "zip-members"
+    shutil.rmtree(members, ignore_errors=True)
+    with zipfile.ZipFile(release) as zf:
+        zf.extractall(members)
+    out = root / "floor.zip"
+    out.unlink(missing_ok=True)
+    start = time.perf_counter()
+    subprocess.run(["zip", "-q", "-r", str(out), "."], cwd=members, check=True)
+    took = time.perf_counter() - start
+    shutil.rmtree(members, ignore_errors=True)
+    return {"seconds": took, "bytes": out.stat().st_size}
 
 
 def work_loader(data: Path) -> dict[str, Any]:
@@ -163,8 +192,9 @@ def work_import(_: Path) -> dict[str, Any]:
 
 WORKERS = {
     "build": work_build,
-    "sqlite": work_sqlite,
     "floor": work_floor,
+    "sqlite_floor": work_sqlite_floor,
+    "zip_floor": work_zip_floor,
     "loader": work_loader,
     "pandas": work_pandas,
     "import": work_import,
@@ -230,6 +260,24 @@ def load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+# What a maintainer's checkout holds besides data/ and schemas/ (the generator writes those):
+# with them the generated tree builds exactly as the repository does, wheel and sdist included.
+REPOSITORY_ITEMS = ("pyproject.toml", "src", "scripts", "README.md", "CHANGELOG.md", "CITATION.cff")
+
+
+def as_repository(root: Path) -> None:
+    """Copy the project's own files beside a generated package (never its built _data)."""
+    ignore = shutil.ignore_patterns("_data", "__pycache__", "*.pyc", "*.egg-info")
+    for item in REPOSITORY_ITEMS:
+        src = REPO / item
+        if src.is_dir():
+            shutil.copytree(src, root / item, ignore=ignore, dirs_exist_ok=True)
+        elif src.is_file():
+            shutil.copy2(src, root / item)
+    for lic in REPO.glob("LICENSE*"):
+        shutil.copy2(lic, root / lic.name)
+
+
 def bench_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
     root = args.out / f"pkg-{n}"
     shutil.rmtree(root, ignore_errors=True)
@@ -242,13 +290,13 @@ def bench_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
     res["total_rows"] = sum(res["rows"].values())
     res["csv_mb"] = sum(p.stat().st_size for p in (root / "data").glob("*.csv")) / 2**20
     print(f"[{n}] generated {res['total_rows']:,} rows, {res['csv_mb']:.0f} MB CSV", flush=True)
+    as_repository(root)
     res["build"] = worker("build", root)
     print(f"[{n}] build {res['build'].get('status')}", flush=True)
     res["floor"] = worker("floor", root)
-    if n <= args.sqlite_max and res["build"]["status"] == "ok":
-        res["sqlite"] = worker("sqlite", root)
-    else:
-        res["sqlite"] = {"status": "skipped", "why": f"above --sqlite-max {args.sqlite_max}"}
+    if res["build"]["status"] == "ok":
+        res["sqlite_floor"] = worker("sqlite_floor", root)
+        res["zip_floor"] = worker("zip_floor", root)
     if n <= args.frictionless_max:
         fl = measure(
             [str(FRICTIONLESS), "validate", "frictionless.datapackage.json"],
@@ -301,7 +349,13 @@ def derive(res: dict[str, Any]) -> dict[str, Any]:
     out["checks_peak_mb"] = _get(res, "build", "result", "peak_mb_checks")
     out["checks_parquet_peak_mb"] = _get(res, "build", "result", "peak_mb_checks_parquet")
     out["floor_peak_mb"] = _get(res, "floor", "peak_mb")
-    out["sqlite_s"] = _get(res, "sqlite", "result", "seconds")
+    out["sqlite_s"] = stages.get("sqlite")
+    out["sqlite_floor_s"] = _get(res, "sqlite_floor", "result", "seconds")
+    out["zip_s"] = stages.get("zip")
+    out["zip_floor_s"] = _get(res, "zip_floor", "result", "seconds")
+    out["build_total_s"] = stages.get("total")
+    out["sqlite_over_floor"] = _ratio(out["sqlite_s"], out["sqlite_floor_s"])
+    out["zip_over_floor"] = _ratio(out["zip_s"], out["zip_floor_s"])
     fl = res.get("frictionless", {})
     out["frictionless_status"] = fl.get("status")
     out["frictionless_s"] = fl.get("wall_seconds") if fl.get("status") == "ok" else None
@@ -310,11 +364,16 @@ def derive(res: dict[str, Any]) -> dict[str, Any]:
         out["frictionless_s_at_least"] = fl.get("wall_seconds")
     fls = out["frictionless_s"] or out.get("frictionless_s_at_least")
     out["frictionless_over_checks"] = fls / check if fls and check else None
+    out["frictionless_over_build"] = _ratio(fls, out["build_total_s"])
     out["rows_per_s_frictionless"] = rows / out["frictionless_s"] if out["frictionless_s"] else None
     ld, pdx = _get(res, "loader", "result", "seconds"), _get(res, "pandas", "result", "seconds")
     out["load_all_s"], out["read_parquet_s"] = ld, pdx
     out["load_all_over_read_parquet"] = ld / pdx if ld and pdx else None
     return out
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a and b else None
 
 
 def fmt(x: Any, spec: str = ".2f") -> str:
@@ -344,11 +403,17 @@ def table(results: list[dict[str, Any]]) -> str:
         ("peak MB whole build", [fmt(x["build_peak_mb"], ".0f") for x in d]),
         ("peak MB floor", [fmt(x["floor_peak_mb"], ".0f") for x in d]),
     ]
-    stage_names = sorted({s for x in d for s in x["build_stages_s"]} - {"check", "parquet"})
+    stage_names = sorted(
+        {s for x in d for s in x["build_stages_s"]} - {"check", "parquet", "total"}
+    )
     for s in stage_names:
         rows.append((f"build stage {s} s", [fmt(x["build_stages_s"].get(s)) for x in d]))
     rows += [
-        ("SQLite edition s", [fmt(x["sqlite_s"]) for x in d]),
+        ("whole build s", [fmt(x["build_total_s"]) for x in d]),
+        ("floor: sqlite3 executemany s", [fmt(x["sqlite_floor_s"]) for x in d]),
+        ("  ratio SQLite edition / floor", [fmt(x["sqlite_over_floor"]) for x in d]),
+        ("floor: zip -q s", [fmt(x["zip_floor_s"]) for x in d]),
+        ("  ratio zip / floor", [fmt(x["zip_over_floor"]) for x in d]),
         (
             "frictionless validate s",
             [
@@ -363,6 +428,10 @@ def table(results: list[dict[str, Any]]) -> str:
             ],
         ),
         ("  ratio frictionless / checks", [fmt(x["frictionless_over_checks"], ".1f") for x in d]),
+        (
+            "  ratio frictionless / whole build",
+            [fmt(x["frictionless_over_build"], ".1f") for x in d],
+        ),
         ("  rows/s frictionless", [fmt(x["rows_per_s_frictionless"], ",.0f") for x in d]),
         ("  peak MB frictionless", [fmt(x["frictionless_peak_mb"], ".0f") for x in d]),
         ("load_all() s", [fmt(x["load_all_s"], ".3f") for x in d]),
@@ -385,8 +454,47 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+ARCHIVE = REPO.parent / "shared" / "sources"
+
+
+def real_build(args: argparse.Namespace, repeats: int = 3) -> dict[str, Any]:
+    """The real package's whole build (a copy of the repository with its archived texts), the
+    median of ``repeats`` runs by total time, with that run's stages."""
+    root = args.out / "real-build"
+    runs = []
+    for _ in range(repeats):
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
+        for item in ("data", "schemas", "docs", "datapackage.json", "releases"):
+            src = REPO / item
+            if src.is_dir():
+                shutil.copytree(src, root / item)
+            elif src.is_file():
+                shutil.copy2(src, root / item)
+        as_repository(root)
+        sources = Path(os.environ.get("CA_MILITANCY_SOURCES") or ARCHIVE)
+        (root / "sources").symlink_to(sources.resolve())
+        res = worker("build", root)
+        if res.get("status") != "ok":
+            return res
+        runs.append(res)
+    runs.sort(key=lambda r: r["result"]["stages"]["total"])
+    median = runs[len(runs) // 2]
+    shutil.rmtree(root, ignore_errors=True)
+    stages = median["result"]["stages"]
+    slowest = max((k for k in stages if k != "total"), key=lambda k: stages[k])
+    return {
+        "totals": [r["result"]["stages"]["total"] for r in runs],
+        "stages": stages,
+        "peak_mb": median.get("peak_mb"),
+        "slowest_stage": slowest,
+        "slowest_share": stages[slowest] / stages["total"],
+    }
+
+
 def real_package(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {"data": str(REAL_DATA)}
+    out["build"] = real_build(args)
     imp = median_of("import", REAL_DATA, repeats=7)
     out["import_s"] = imp.get("seconds")
     out["import_runs"] = imp.get("runs")
@@ -420,7 +528,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--frictionless-timeout", type=float, default=600)
     parser.add_argument("--frictionless-max", type=int, default=10**9)
-    parser.add_argument("--sqlite-max", type=int, default=100_000)
     parser.add_argument("--keep", action="store_true", help="keep the generated packages")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -456,6 +563,11 @@ def main(argv: list[str] | None = None) -> int:
         f"real package: load_all() {fmt(rp.get('load_all_s'), '.3f')} s, read_parquet "
         f"{fmt(rp.get('read_parquet_s'), '.3f')} s, ratio {ratio}"
     )
+    rb = rp.get("build", {})
+    if rb.get("stages"):
+        stages = ", ".join(f"{k} {v:.2f}" for k, v in rb["stages"].items())
+        print(f"real package: whole build {rb['stages']['total']:.2f} s (median of 3): {stages}")
+        print(f"real package: slowest stage {rb['slowest_stage']} ({rb['slowest_share']:.0%})")
     print(f"\nJSON: {args.out / f'results-{stamp}.json'}")
     return 0
 

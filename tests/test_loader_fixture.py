@@ -84,6 +84,7 @@ ROWS: dict[str, list[dict[str, Any]]] = {
             "organization_id": "org-jund-al-khilafah",
             "alias": "Djund Al-Khalifat",
             "kind": "transliteration",
+            "script": "Latn",
             "ambiguous": False,
         },
         {
@@ -91,6 +92,7 @@ ROWS: dict[str, list[dict[str, Any]]] = {
             "organization_id": "org-jund-al-khilafah",
             "alias": "JaK",
             "kind": "acronym",
+            "script": "Latn",
             "ambiguous": False,
         },
         {
@@ -98,6 +100,7 @@ ROWS: dict[str, list[dict[str, Any]]] = {
             "person_id": "per-rawil-kusaynov",
             "alias": "Rawil Kusaynuv",
             "kind": "variant_spelling",
+            "script": "Latn",
             "ambiguous": False,
         },
         {
@@ -105,6 +108,7 @@ ROWS: dict[str, list[dict[str, Any]]] = {
             "place_id": "plc-atyrau",
             "alias": "Atirau",
             "kind": "variant_spelling",
+            "script": "Latn",
             "ambiguous": False,
         },
     ],
@@ -123,6 +127,7 @@ ROWS: dict[str, list[dict[str, Any]]] = {
             "archived_file": "001_0123456789abcdef.txt",
             "archived_sha256": "0" * 64,
             "lines": "1-20",
+            "archived_copy": "whole",
         },
         {
             "source_id": "src-002",
@@ -135,6 +140,8 @@ ROWS: dict[str, list[dict[str, Any]]] = {
             "archived_file": "002_0123456789abcdef.txt",
             "archived_sha256": "1" * 64,
             "lines": "1-40",
+            "archived_copy": "cut",
+            "copy_of_source_id": "src-001",
         },
     ],
     "citations": [

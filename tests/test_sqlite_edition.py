@@ -77,6 +77,7 @@ SAMPLE_ROWS: dict[str, list[dict]] = {
             "organization_id": "org-jund-al-khilafah",
             "alias": "Djund Al-Khalifat",
             "kind": "transliteration",
+            "script": "Latn",
             "ambiguous": False,
         },
         {
@@ -84,6 +85,7 @@ SAMPLE_ROWS: dict[str, list[dict]] = {
             "organization_id": "org-jund-al-khilafah",
             "alias": "Jund al-Khalifat",
             "kind": "variant_spelling",
+            "script": "Latn",
             "ambiguous": False,
         },
         {
@@ -91,6 +93,7 @@ SAMPLE_ROWS: dict[str, list[dict]] = {
             "organization_id": "org-imu",
             "alias": "IMU",
             "kind": "acronym",
+            "script": "Latn",
             "ambiguous": False,
         },
     ],
@@ -108,6 +111,7 @@ SAMPLE_ROWS: dict[str, list[dict]] = {
             "archived_file": "000_x.txt",
             "archived_sha256": "0" * 64,
             "lines": "10",
+            "archived_copy": "whole",
         },
     ],
     "incidents": [

@@ -22,6 +22,7 @@ from ca_militancy.core.catalog import Catalog, TableSchema, constraint
 NAME_SEARCH: dict[str, str] = {
     "organizations": "organizations_names_fts",
     "people": "people_names_fts",
+    "places": "places_names_fts",
 }
 
 # Table holding the release's own facts (version, licence); Datasette shows it like any table.

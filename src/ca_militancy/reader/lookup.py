@@ -217,12 +217,22 @@ def lookup(
     score = np.maximum(score, SKELETON_WEIGHT * skel)
     exact = np.array([n == query for n in index.normalized])
     score = np.where(exact, 100.0, np.minimum(score, 99.9))
-    out = rows.assign(score=np.round(score, 1), _exact_name=rows["alias_kind"] == NAME_KIND)
+    # Among equal scores, the spelling exactly as typed (its script and letters, case aside)
+    # is the one reported: "Кариев" matches the Latin name and the Cyrillic alias alike once
+    # transliterated, and the user should see the Cyrillic alias they typed.
+    as_typed = rows["matched_alias"].astype(str).str.casefold() == text.strip().casefold()
+    out = rows.assign(
+        score=np.round(score, 1),
+        _as_typed=as_typed,
+        _exact_name=rows["alias_kind"] == NAME_KIND,
+    )
     out = out[out["score"] >= min_score]
     if entity_type is not None:
         out = out[out["entity_type"] == entity_type]
     out = out.sort_values(
-        ["score", "_exact_name", "name"], ascending=[False, False, True], kind="stable"
+        ["score", "_as_typed", "_exact_name", "name"],
+        ascending=[False, False, False, True],
+        kind="stable",
     )
     out = out.drop_duplicates(["entity_type", "entity_id"], keep="first")
     if limit is not None:
