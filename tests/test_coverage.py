@@ -100,7 +100,8 @@ def test_every_line_naming_an_entity_is_cited_or_explained():
     assert result.coverage is not None
     unexplained = {sid: c.unexplained for sid, c in result.coverage.items() if c.unexplained}
     assert unexplained == {}
-    assert len(result.coverage) == len(list(csv.DictReader(open(REPO / "data" / "sources.csv"))))
+    sources = (REPO / "data" / "sources.csv").read_text(encoding="utf-8")
+    assert len(result.coverage) == len(list(csv.DictReader(io.StringIO(sources))))
 
 
 @needs_archive
