@@ -5,6 +5,7 @@ root datapackage.json and the figures equal what the build would write from the 
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 from conftest import REPO
@@ -57,6 +58,20 @@ def test_figures_are_fresh(tables, tmp_path):
     assert sorted(p.name for p in written) == sorted(p.name for p in folder.glob("*.svg")), HINT
     for path in written:
         assert path.read_bytes() == (folder / path.name).read_bytes(), f"{path.name}: {HINT}"
+
+
+def test_figures_record_the_inputs_they_were_drawn_from(tmp_path):
+    """A build keeps the figures only while the key stored beside them matches the tree: any
+    change of a data file makes them stale, so the next build draws them again."""
+    assert figures.figures_current(REPO, REPO / "docs" / "figures"), HINT
+    root = tmp_path / "repo"
+    shutil.copytree(REPO / "data", root / "data")
+    shutil.copytree(REPO / "schemas", root / "schemas")
+    shutil.copytree(REPO / "docs" / "figures", root / "figures")
+    assert figures.figures_current(root, root / "figures")
+    incidents = root / "data" / "incidents.csv"
+    incidents.write_bytes(incidents.read_bytes().replace(b"Taraz", b"Tara", 1))
+    assert not figures.figures_current(root, root / "figures")
 
 
 def test_coverage_block_lists_every_table_and_source(tables):

