@@ -9,6 +9,7 @@ tests/test_faults.py, whose fixture and helpers they reuse."""
 from __future__ import annotations
 
 import pytest
+from test_coverage import COVERAGE_FAULTS
 from test_faults import _replace, _run_build, _snapshot, built_repo  # noqa: F401 - the fixture is used
 from test_places import PLACE_FAULTS
 
@@ -64,9 +65,9 @@ EVIDENCE_FAULTS["fact field without a field citation"] = (
 )
 
 
-@pytest.mark.parametrize("case", sorted(EVIDENCE_FAULTS | PLACE_FAULTS))
+@pytest.mark.parametrize("case", sorted(EVIDENCE_FAULTS | PLACE_FAULTS | COVERAGE_FAULTS))
 def test_evidence_fault_fails_the_build_located(built_repo, tmp_path, capsys, monkeypatch, case):  # noqa: F811
-    fault, place, cell, check = (EVIDENCE_FAULTS | PLACE_FAULTS)[case]
+    fault, place, cell, check = (EVIDENCE_FAULTS | PLACE_FAULTS | COVERAGE_FAULTS)[case]
     root, before = _run_build(built_repo, tmp_path, monkeypatch, fault)
     capsys.readouterr()
 
