@@ -222,7 +222,7 @@ PLACE_FAULTS = {
 def test_the_stored_country_boxes_are_the_gazetteers():
     """The build reads the countries' boxes from a stored copy (reading the gazetteer's cities
     takes seconds); the copy must equal what the installed gazetteer gives. If this fails, run
-    `python -c "from ca_militancy.build.places import write_country_boxes; write_country_boxes()"`."""
+    `python -c "from ca_militancy.build import places; places.write_country_boxes()"`."""
     from ca_militancy.build import places
 
     stored = json.loads(places.COUNTRY_BOXES_FILE.read_text(encoding="utf-8"))
