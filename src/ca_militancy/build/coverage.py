@@ -60,48 +60,48 @@ class SourceCoverage:
         return len(self.cited) / self.lines if self.lines else 0.0
 
 
+_WORD = re.compile(r"\w+")
+
+
 class NameFinder:
-    """Every recorded name and alias, compiled into two patterns (case-folded words; acronyms
-    as written), each match mapped back to the name as recorded."""
+    """Every recorded name and alias, indexed by its first word: a line is split into words
+    once and each word looks up the names that start with it, so the cost grows with the
+    line, not with the number of names (a pattern of thousands of alternatives took seconds to
+    compile). Acronyms match as written; names in Cyrillic or Arabic letters also inside longer
+    words (a few substring tests)."""
 
     def __init__(self, names: set[str]) -> None:
-        folded: dict[str, str] = {}
-        exact: dict[str, str] = {}
+        self._by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        self._acronyms: dict[str, str] = {}
+        self._inflected: list[tuple[str, str]] = []
         for name in names:
             name = name.strip()
-            if len(name) < MIN_NAME_LENGTH and not ACRONYM.match(name):
-                continue
             if ACRONYM.match(name):
-                exact.setdefault(name, name)
-            else:
-                folded.setdefault(_fold(name), name)
-        self._folded = folded
-        self._exact = exact
-        self._folded_re = self._compile(folded, re.IGNORECASE)
-        self._exact_re = self._compile(exact, 0)
-
-    @staticmethod
-    def _compile(names: dict[str, str], flags: int) -> re.Pattern[str] | None:
-        if not names:
-            return None
-        latin, other = [], []
-        for n in sorted(names, key=len, reverse=True):
-            (latin if _LATIN_LETTER.search(n) else other).append(re.escape(n))
-        parts = []
-        if latin:
-            parts.append(rf"(?<!\w)(?:{'|'.join(latin)})(?!\w)")
-        if other:
-            parts.append(f"(?:{'|'.join(other)})")
-        return re.compile("|".join(parts), flags)
+                self._acronyms[name] = name
+                continue
+            if len(name) < MIN_NAME_LENGTH:
+                continue
+            words = tuple(_WORD.findall(_fold(name)))
+            if not words:
+                continue
+            if not _LATIN_LETTER.search(name):
+                self._inflected.append((_fold(name), name))
+            self._by_first.setdefault(words[0], []).append((words, name))
 
     def names_in(self, text: str) -> list[str]:
-        found: list[str] = []
-        if self._folded_re is not None:
-            for m in self._folded_re.finditer(_fold(text)):
-                found.append(self._folded.get(m.group(0).casefold(), m.group(0)))
-        if self._exact_re is not None:
-            found += [self._exact[m.group(0)] for m in self._exact_re.finditer(text)]
-        return sorted(set(found))
+        found: set[str] = set()
+        folded = _fold(text)
+        words = _WORD.findall(folded)
+        for i, word in enumerate(words):
+            for name_words, name in self._by_first.get(word, ()):
+                if tuple(words[i : i + len(name_words)]) == name_words:
+                    found.add(name)
+        found.update(self._acronyms[w] for w in _WORD.findall(text) if w in self._acronyms)
+        for acronym in self._acronyms:  # "RFE/RL" is not one \w+ word
+            if not acronym.isalnum() and acronym in text:
+                found.add(acronym)
+        found.update(name for f, name in self._inflected if f in folded)
+        return sorted(found)
 
 
 def _known_names(reads: dict[str, ReadResult]) -> set[str]:

@@ -21,7 +21,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -55,9 +55,11 @@ class FieldCitation:
     derivation: str | None
 
 
+@lru_cache(maxsize=1 << 16)
 def _normalize(text: str) -> str:
-    """Case-folded, NFC, white space collapsed: spellings compare as a reader sees them."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip().casefold()
+    """Case-folded, NFC, white space collapsed: spellings compare as a reader sees them.
+    Cached: the same excerpt is offered for several fields."""
+    return " ".join(unicodedata.normalize("NFC", text).split()).casefold()
 
 
 @cache
@@ -188,16 +190,25 @@ def date_in_words(text: str, value: Any, precision: str, language: str) -> bool:
     return _has_number(text, value.day, language)
 
 
+_PLACE_WORD_BREAK = re.compile(r"[\s,()-]+")
+
+
+@lru_cache(maxsize=1 << 16)
+def _ascii(text: str) -> str:
+    from anyascii import anyascii
+
+    return anyascii(text)
+
+
 def place_in_words(text: str, value: str) -> bool:
     """The place's name as stored, or every significant word of it, is in the excerpt (a
     stored "Jowzjan province" is named by "in Jowzjan")."""
     norm = _normalize(value)
     if norm in text:
         return True
-    from anyascii import anyascii
 
-    folded = _normalize(anyascii(text))
-    words = [w for w in re.split(r"[\s,()-]+", _normalize(anyascii(value))) if len(w) > 3]
+    folded = _normalize(_ascii(text))
+    words = [w for w in _PLACE_WORD_BREAK.split(_normalize(_ascii(value))) if len(w) > 3]
     generic = {"province", "district", "region", "city", "town", "airport", "village"}
     words = [w for w in words if w not in generic]
     return bool(words) and all(w in folded for w in words)

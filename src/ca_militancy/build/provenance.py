@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,10 +54,11 @@ def sources_dir_from_env() -> Path | None:
     return Path(value) if value else None
 
 
+@lru_cache(maxsize=1 << 16)
 def normalize_space(text: str) -> str:
     """Collapse every run of white space to one space and strip the ends (excerpts may
-    differ from their text in white space only)."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
+    differ from their text in white space only). Cached: lines and excerpts repeat."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
 
 
 @dataclass(frozen=True)
