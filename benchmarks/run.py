@@ -67,6 +67,15 @@ def _maxrss_mb_self() -> float:
 
 def work_build(root: Path) -> dict[str, Any]:
     """The whole build on the generated tree, with its archived texts (see above)."""
+    return _build(root, whole=True)
+
+
+def work_build_light(root: Path) -> dict[str, Any]:
+    """The build without the wheel, the figures and the SQLite edition (``--whole-max``)."""
+    return _build(root, whole=False)
+
+
+def _build(root: Path, whole: bool) -> dict[str, Any]:
     _worker_env()
     from ca_militancy.build.pipeline import Build
 
@@ -77,7 +86,7 @@ def work_build(root: Path) -> dict[str, Any]:
         stage = message.removeprefix("[build] ").removesuffix(" ...")
         peaks[f"before_{stage}"] = _maxrss_mb_self()
 
-    build = Build(root, root / "sources", wheel=True, extras=True, log=log)
+    build = Build(root, root / "sources", wheel=whole, extras=whole, log=log)
     result = build.run()
     return {
         "stages": {**result.stage_seconds, "total": sum(result.stage_seconds.values())},
@@ -192,6 +201,7 @@ def work_import(_: Path) -> dict[str, Any]:
 
 WORKERS = {
     "build": work_build,
+    "build_light": work_build_light,
     "floor": work_floor,
     "sqlite_floor": work_sqlite_floor,
     "zip_floor": work_zip_floor,
@@ -291,7 +301,9 @@ def bench_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
     res["csv_mb"] = sum(p.stat().st_size for p in (root / "data").glob("*.csv")) / 2**20
     print(f"[{n}] generated {res['total_rows']:,} rows, {res['csv_mb']:.0f} MB CSV", flush=True)
     as_repository(root)
-    res["build"] = worker("build", root)
+    whole = n <= args.whole_max
+    res["whole_build"] = whole
+    res["build"] = worker("build" if whole else "build_light", root)
     print(f"[{n}] build {res['build'].get('status')}", flush=True)
     res["floor"] = worker("floor", root)
     if res["build"]["status"] == "ok":
@@ -409,7 +421,15 @@ def table(results: list[dict[str, Any]]) -> str:
     for s in stage_names:
         rows.append((f"build stage {s} s", [fmt(x["build_stages_s"].get(s)) for x in d]))
     rows += [
-        ("whole build s", [fmt(x["build_total_s"]) for x in d]),
+        (
+            "whole build s",
+            [
+                fmt(x["build_total_s"])
+                if r.get("whole_build", True)
+                else f"{fmt(x['build_total_s'])} (no wheel/figures/SQLite)"
+                for r, x in zip(results, d, strict=True)
+            ],
+        ),  # fmt: skip
         ("floor: sqlite3 executemany s", [fmt(x["sqlite_floor_s"]) for x in d]),
         ("  ratio SQLite edition / floor", [fmt(x["sqlite_over_floor"]) for x in d]),
         ("floor: zip -q s", [fmt(x["zip_floor_s"]) for x in d]),
@@ -529,6 +549,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frictionless-timeout", type=float, default=600)
     parser.add_argument("--frictionless-max", type=int, default=10**9)
     parser.add_argument("--keep", action="store_true", help="keep the generated packages")
+    parser.add_argument(
+        "--whole-max",
+        type=int,
+        default=10**9,
+        help="above this many incidents, build without wheel, figures and SQLite edition",
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
