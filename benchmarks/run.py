@@ -429,7 +429,7 @@ def table(results: list[dict[str, Any]]) -> str:
                 else f"{fmt(x['build_total_s'])} (no wheel/figures/SQLite)"
                 for r, x in zip(results, d, strict=True)
             ],
-        ),  # fmt: skip
+        ),
         ("floor: sqlite3 executemany s", [fmt(x["sqlite_floor_s"]) for x in d]),
         ("  ratio SQLite edition / floor", [fmt(x["sqlite_over_floor"]) for x in d]),
         ("floor: zip -q s", [fmt(x["zip_floor_s"]) for x in d]),
