@@ -41,7 +41,7 @@ _ARABIC = re.compile(r"[\u0600-\u06ff]")
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FieldCitation:
     """One (citation, field) pair: the excerpt a citation offers for one field of its record."""
 
@@ -255,10 +255,16 @@ class EvidenceReport:
 
 
 def _records(schema: TableSchema, r: ReadResult) -> dict[str, tuple[int, dict[str, Any]]]:
+    """The table's records by key, holding only what the checks read (the key, the fact
+    fields and the date precisions): whole rows of every table would not fit in memory at
+    millions of records."""
     pk = schema.primary_key[0]
+    wanted = [pk, *schema.cited_fields]
+    wanted += [f"{g}_precision" for g in schema.date_groups if f"{g}_precision" not in wanted]
+    cols = [c for c in dict.fromkeys(wanted) if c in r.typed.column_names]
     return {
         row[pk]: (int(line), row)
-        for row, line in zip(r.typed.to_pylist(), r.lines, strict=True)
+        for row, line in zip(r.typed.select(cols).to_pylist(), r.lines, strict=True)
         if row[pk] is not None
     }
 
@@ -278,11 +284,7 @@ def check_evidence(
     cr = reads.get(CITATIONS)
     if cr is None or not cr.ok:
         return report
-    records = {
-        t.name: _records(t, reads[t.name])
-        for t in catalog
-        if t.name in reads and reads[t.name].ok and t.cited_fields
-    }
+    tables = [t for t in catalog if t.name in reads and reads[t.name].ok and t.cited_fields]
     cit_file = catalog[CITATIONS].file
     named: dict[tuple[str, str], set[str]] = {}
     by_field: dict[tuple[str, str, str], list[FieldCitation]] = {}
@@ -297,8 +299,9 @@ def check_evidence(
         named.setdefault((fc.table, fc.record_id), set()).add(fc.field)
         by_field.setdefault((fc.table, fc.record_id, fc.field), []).append(fc)
     _one_field_per_stated_value(catalog, reads, log)
-    for table, recs in records.items():
-        schema = catalog[table]
+    for schema in tables:  # one table's records at a time, freed before the next
+        table = schema.name
+        recs = _records(schema, reads[table])
         for record_id, (line, row) in recs.items():
             for fname in schema.cited_fields:
                 value = row.get(fname)
