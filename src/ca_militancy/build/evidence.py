@@ -19,10 +19,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 if TYPE_CHECKING:
     from ca_militancy.core.catalog import Catalog, TableSchema
@@ -39,20 +42,6 @@ _REGIONAL_MONTH_NAMES = {"ar": ("ar_SY", "ar_IQ")}
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
-
-
-@dataclass(frozen=True, slots=True)
-class FieldCitation:
-    """One (citation, field) pair: the excerpt a citation offers for one field of its record."""
-
-    line: int  # the citation's line in citations.csv
-    citation_id: str
-    table: str
-    record_id: str
-    field: str
-    excerpt: str
-    language: str
-    derivation: str | None
 
 
 @lru_cache(maxsize=1 << 16)
@@ -97,6 +86,7 @@ def month_words(month: int, language: str) -> tuple[str, ...]:
     return tuple(sorted(n for n in names if len(n) >= 3))
 
 
+@lru_cache(maxsize=1 << 16)
 def excerpt_languages(text: str, language: str) -> tuple[str, ...]:
     """The languages whose number words and month names an excerpt may use: the source's,
     English, and those its script points to (an English page may carry a Russian date line)."""
@@ -108,6 +98,7 @@ def excerpt_languages(text: str, language: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(langs))
 
 
+@lru_cache(maxsize=1 << 16)
 def _ascii_digits(text: str) -> str:
     """Arabic-Indic and Persian digits read as the digits 0-9 (RT Arabic writes ٧ for 7)."""
     return text.translate(_DIGITS)
@@ -214,36 +205,117 @@ def place_in_words(text: str, value: str) -> bool:
     return bool(words) and all(w in folded for w in words)
 
 
-def field_citations(catalog: Catalog, reads: dict[str, ReadResult]) -> Iterator[FieldCitation]:
-    """Every (citation, named field) pair, with the excerpt and the source's language."""
-    cr, sr = reads.get(CITATIONS), reads.get("sources")
-    if cr is None or not cr.ok:
-        return
-    languages: dict[str, str] = {}
-    if sr is not None and sr.ok:
-        for row in sr.typed.select(["source_id", "language"]).to_pylist():
-            languages[row["source_id"]] = (row["language"] or "en").split("-")[0]
-    cits = catalog[CITATIONS]
-    refs = [(fk.column, fk.table) for fk in cits.foreign_keys if fk.column in cits.exactly_one_of]
-    cols = ["citation_id", "source_id", "excerpt", "field", "derivation"] + [c for c, _ in refs]
-    present = [c for c in cols if c in cr.typed.column_names]
-    for row, line in zip(cr.typed.select(present).to_pylist(), cr.lines, strict=True):
-        if not row.get("field"):
-            continue
-        target = next(((t, row[c]) for c, t in refs if row.get(c)), None)
-        if target is None:
-            continue
-        for name in row["field"].split():
-            yield FieldCitation(
-                int(line),
-                row["citation_id"],
-                target[0],
-                target[1],
-                name,
-                row["excerpt"] or "",
-                languages.get(row["source_id"], "en"),
-                row.get("derivation"),
-            )
+class _Citations:
+    """The citations table as the field checks read it, column by column: which record each
+    citation is on, its excerpt as a code into the distinct excerpts, its source's language and
+    whether it gives a derivation. Built once with Arrow; no Python object per citation, so
+    the check holds little more than the tables themselves at millions of rows."""
+
+    def __init__(self, catalog: Catalog, reads: dict[str, ReadResult]) -> None:
+        cr = reads[CITATIONS]
+        t = cr.typed
+        self.lines = cr.lines
+        self.file = catalog[CITATIONS].file
+        cits = catalog[CITATIONS]
+        refs = [
+            (fk.column, fk.table)
+            for fk in cits.foreign_keys
+            if fk.column in cits.exactly_one_of and fk.column in t.column_names
+        ]
+        n = t.num_rows
+        # the first filled reference names the record (exactly-one-reference reports the rest)
+        self.record = (
+            pc.coalesce(*(_plain(t[c]) for c, _ in refs)) if refs else pa.nulls(n, pa.string())
+        )
+        target = pa.nulls(n, pa.string())
+        for c, name in reversed(refs):
+            target = pc.if_else(pc.is_valid(t[c]), pa.scalar(name), target)
+        self.target = target
+        self.field = _plain(t["field"]) if "field" in t.column_names else pa.nulls(n, pa.string())
+        self.citation_id = t["citation_id"]
+        excerpt = pc.fill_null(_plain(t["excerpt"]), "") if "excerpt" in t.column_names else None
+        if excerpt is None:
+            self.excerpt_code, self.excerpts = np.zeros(n, dtype=np.int64), [""]
+        else:
+            enc = pc.dictionary_encode(excerpt).combine_chunks()
+            self.excerpt_code = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+            self.excerpts = enc.dictionary.to_pylist()
+        languages: dict[str, str] = {}
+        sr = reads.get("sources")
+        if sr is not None and sr.ok:
+            for sid, lang in zip(
+                sr.typed["source_id"].to_pylist(), sr.typed["language"].to_pylist(), strict=True
+            ):
+                languages[sid] = (lang or "en").split("-")[0]
+        self.languages = sorted(set(languages.values()) | {"en"})
+        codes = {lang: i for i, lang in enumerate(self.languages)}
+        src_ids = pa.array(list(languages), pa.string())
+        src_code = pa.array([codes[languages[s]] for s in languages], pa.int64())
+        where = pc.index_in(_plain(t["source_id"]), value_set=src_ids)
+        self.language_code = (
+            pc.fill_null(pc.take(src_code, where), codes["en"]).to_numpy(zero_copy_only=False)
+            if len(src_ids)
+            else np.full(n, codes["en"], dtype=np.int64)
+        )
+        if "derivation" in t.column_names:
+            derived = pc.and_(pc.is_valid(t["derivation"]), pc.not_equal(t["derivation"], ""))
+            self.derived = pc.fill_null(derived, False).to_numpy(zero_copy_only=False)
+        else:
+            self.derived = np.zeros(n, dtype=bool)
+
+    def pairs_on(self, table: str) -> pa.Table:
+        """One row per (citation on a record of ``table``, field it names): ``cit`` (the
+        citation's row), ``record_id`` and ``field``."""
+        rows = np.flatnonzero(
+            pc.fill_null(
+                pc.and_(pc.equal(self.target, table), pc.is_valid(self.field)), False
+            ).to_numpy(zero_copy_only=False)
+        )
+        names = pc.utf8_split_whitespace(self.field.take(rows))
+        if isinstance(names, pa.ChunkedArray):
+            names = names.combine_chunks()
+        fields = pc.list_flatten(names)
+        cit = rows[pc.list_parent_indices(names).to_numpy(zero_copy_only=False)]
+        keep = pc.not_equal(fields, "").to_numpy(zero_copy_only=False)
+        cit = cit[keep]
+        return pa.table(
+            {
+                "cit": pa.array(cit, pa.int64()),
+                "record_id": self.record.take(cit),
+                "field": fields.filter(pa.array(keep)),
+            }
+        )
+
+    def excerpt(self, cit: int) -> Excerpt:
+        return prepared_excerpt(
+            self.excerpts[self.excerpt_code[cit]], self.languages[self.language_code[cit]]
+        )
+
+
+def _plain(col: Any) -> Any:
+    """A dictionary-encoded column read as plain strings (comparisons and joins want those)."""
+    if pa.types.is_dictionary(col.type):
+        return col.cast(col.type.value_type)
+    return col
+
+
+@dataclass(frozen=True, slots=True)
+class Excerpt:
+    """An excerpt as the value checks read it, prepared once per distinct text: normalized
+    (as a reader compares spellings), with Arabic-Indic digits read as 0-9, and the languages
+    whose number words and month names it may use."""
+
+    text: str
+    digits: str
+    language: str
+    languages: tuple[str, ...]
+
+
+@lru_cache(maxsize=1 << 16)
+def prepared_excerpt(excerpt: str, language: str) -> Excerpt:
+    text = _normalize(excerpt)
+    digits = _ascii_digits(text)
+    return Excerpt(text, digits, language, excerpt_languages(digits, language))
 
 
 @dataclass
@@ -254,68 +326,142 @@ class EvidenceReport:
     derived: Counter
 
 
-def _records(schema: TableSchema, r: ReadResult) -> dict[str, tuple[int, dict[str, Any]]]:
-    """The table's records by key, holding only what the checks read (the key, the fact
-    fields and the date precisions): whole rows of every table would not fit in memory at
-    millions of records."""
-    pk = schema.primary_key[0]
-    wanted = [pk, *schema.cited_fields]
-    wanted += [f"{g}_precision" for g in schema.date_groups if f"{g}_precision" not in wanted]
-    cols = [c for c in dict.fromkeys(wanted) if c in r.typed.column_names]
-    return {
-        row[pk]: (int(line), row)
-        for row, line in zip(r.typed.select(cols).to_pylist(), r.lines, strict=True)
-        if row[pk] is not None
-    }
-
-
-def _filled(field: dict[str, Any], value: Any) -> bool:
-    if value is None or value == "unknown":
-        return False
-    return value is not False  # a false flag is the absence of a claim, not a fact to cite
+def _filled(col: Any) -> np.ndarray:
+    """Where a fact field holds a claim: not empty, not "unknown", and not a false flag (the
+    absence of a claim, not a fact to cite)."""
+    col = _plain(col)
+    mask = pc.is_valid(col)
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        mask = pc.and_(mask, pc.not_equal(col, "unknown"))
+    elif pa.types.is_boolean(col.type):
+        mask = pc.and_(mask, col)
+    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
 
 
 def check_evidence(
     catalog: Catalog, reads: dict[str, ReadResult], log: ProblemLog
 ) -> EvidenceReport:
     """Run the field-level checks; return the counts of checked and derived values. Nothing is
-    checked when the citations table could not be read (its own problems say why)."""
+    checked when the citations table could not be read (its own problems say why). One table
+    at a time, each with only its own citations' pairs in memory."""
     report = EvidenceReport(Counter(), Counter())
     cr = reads.get(CITATIONS)
     if cr is None or not cr.ok:
         return report
-    tables = [t for t in catalog if t.name in reads and reads[t.name].ok and t.cited_fields]
-    cit_file = catalog[CITATIONS].file
-    named: dict[tuple[str, str], set[str]] = {}
-    by_field: dict[tuple[str, str, str], list[FieldCitation]] = {}
-    for fc in field_citations(catalog, reads):
-        schema = catalog[fc.table]
-        if fc.field != WHOLE_RECORD and fc.field not in schema.field_names:
-            log.add(
-                CITATIONS, cit_file, fc.line, "field", fc.field, "cited-field-exists",
-                f"{fc.citation_id} names a field that {fc.table} does not have",
-            )  # fmt: skip
-            continue
-        named.setdefault((fc.table, fc.record_id), set()).add(fc.field)
-        by_field.setdefault((fc.table, fc.record_id, fc.field), []).append(fc)
+    cits = _Citations(catalog, reads)
+    unknown_fields: list[tuple[int, str, str]] = []
+    targets = [t for t in catalog if t.name in set(cits.target.unique().drop_null().to_pylist())]
+    for schema in targets:
+        pairs = cits.pairs_on(schema.name)
+        known = pc.is_in(
+            pairs["field"], value_set=pa.array([WHOLE_RECORD, *schema.field_names], pa.string())
+        ).to_numpy(zero_copy_only=False)
+        for i in np.flatnonzero(~known):
+            unknown_fields.append(
+                (int(pairs["cit"][i].as_py()), pairs["field"][i].as_py(), schema.name)
+            )
+        r = reads.get(schema.name)
+        if schema.cited_fields and r is not None and r.ok:
+            _check_table(schema, r, pairs.filter(pa.array(known)), cits, log, report)
+    for cit, name, table in sorted(unknown_fields):
+        log.add(
+            CITATIONS, cits.file, int(cits.lines[cit]), "field", name, "cited-field-exists",
+            f"{cits.citation_id[cit].as_py()} names a field that {table} does not have",
+        )  # fmt: skip
     _one_field_per_stated_value(catalog, reads, log)
-    for schema in tables:  # one table's records at a time, freed before the next
-        table = schema.name
-        recs = _records(schema, reads[table])
-        for record_id, (line, row) in recs.items():
-            for fname in schema.cited_fields:
-                value = row.get(fname)
-                if not _filled(schema.field(fname), value):
-                    continue
-                if fname not in named.get((table, record_id), set()):
-                    log.add(
-                        table, schema.file, line, fname, str(value), "fact-fields-cited",
-                        f"no citation on {record_id} names {fname} in its field column",
-                    )  # fmt: skip
-                    continue
-                offered = by_field[(table, record_id, fname)]
-                _check_value(schema, line, row, fname, value, offered, log, report)
     return report
+
+
+def _check_table(
+    schema: TableSchema,
+    r: ReadResult,
+    pairs: pa.Table,
+    cits: _Citations,
+    log: ProblemLog,
+    report: EvidenceReport,
+) -> None:
+    """Every filled fact field of one table is named by a citation on its record, and its value
+    is in the words of one of those citations (or one of them says how it was derived)."""
+    t = r.typed
+    ids = _plain(t[schema.primary_key[0]])
+    has_id = pc.is_valid(ids).to_numpy(zero_copy_only=False)
+    for fname in schema.cited_fields:
+        if fname not in t.column_names:
+            continue
+        filled = _filled(t[fname]) & has_id
+        if not filled.any():
+            continue
+        offered = pairs.filter(pc.equal(pairs["field"], fname))
+        named = pc.is_in(ids, value_set=offered["record_id"].unique()).to_numpy(
+            zero_copy_only=False
+        )
+        missing = np.flatnonzero(filled & ~named)
+        if len(missing):
+            shown = missing[: log.room(schema.name)]
+            log.count_more(schema.name, len(missing) - len(shown))
+            for i, rid, value in zip(
+                shown,
+                ids.take(shown).to_pylist(),
+                t[fname].take(shown).to_pylist(),
+                strict=True,
+            ):
+                log.add(
+                    schema.name, schema.file, int(r.lines[i]), fname, str(value),
+                    "fact-fields-cited", f"no citation on {rid} names {fname} in its field column",
+                )  # fmt: skip
+        test = _value_test(schema, t, fname)
+        if test is None:
+            continue
+        rows = np.flatnonzero(filled & named & test[3])
+        if len(rows):
+            _check_values(schema, r, fname, rows, offered, cits, test, log, report)
+
+
+def _check_values(
+    schema: TableSchema,
+    r: ReadResult,
+    fname: str,
+    rows: np.ndarray,
+    offered: pa.Table,
+    cits: _Citations,
+    test: tuple,
+    log: ProblemLog,
+    report: EvidenceReport,
+) -> None:
+    """The value is in the words of at least one excerpt cited for it, or a citation says how
+    it was derived (a date whose year comes from the article's date line still has its day and
+    month checked: the words are tried first, the derivation is the fallback)."""
+    check, what, found_in, _applies = test
+    ids = _plain(r.typed[schema.primary_key[0]])
+    left = pa.table({"record_id": ids.take(rows), "row": pa.array(rows, pa.int64())})
+    joined = left.join(offered.select(["record_id", "cit"]), "record_id", join_type="inner")
+    order = pc.sort_indices(joined, [("row", "ascending"), ("cit", "ascending")])
+    row_of = joined["row"].take(order).to_numpy()
+    cit_of = joined["cit"].take(order).to_numpy()
+    starts = np.flatnonzero(np.r_[True, row_of[1:] != row_of[:-1]])
+    ends = np.r_[starts[1:], len(row_of)]
+    values = r.typed[fname].take(pa.array(row_of[starts])).to_pylist()
+    precision = _precision_column(schema, r.typed, fname)
+    precisions = (
+        precision.take(pa.array(row_of[starts])).to_pylist()
+        if precision is not None
+        else [None] * len(starts)
+    )
+    for a, b, value, prec in zip(starts, ends, values, precisions, strict=True):
+        group = cit_of[a:b]
+        if any(found_in(cits.excerpt(c), value, prec) for c in group):
+            report.checked[schema.name] += 1
+            continue
+        if cits.derived[group].any():
+            report.derived[schema.name] += 1
+            continue
+        row = int(row_of[a])
+        ids_text = ", ".join(cits.citation_id.take(pa.array(group)).to_pylist())
+        log.add(
+            schema.name, schema.file, int(r.lines[row]), fname, str(value), check,
+            f"{what(prec)} is not in the words of {ids_text}; cite an excerpt that states it, or "
+            "give the citation a derivation",
+        )  # fmt: skip
 
 
 def _one_field_per_stated_value(
@@ -324,14 +470,14 @@ def _one_field_per_stated_value(
     cr = reads.get(CITATIONS)
     if cr is None or not cr.ok or "value_as_stated" not in cr.typed.column_names:
         return
-    rows = cr.typed.select(["citation_id", "field", "value_as_stated"]).to_pylist()
-    for row, line in zip(rows, cr.lines, strict=True):
-        if row["value_as_stated"] is not None and len((row["field"] or "").split()) != 1:
-            log.add(
-                CITATIONS, catalog[CITATIONS].file, int(line), "field", row["field"],
-                "one-field-per-stated-value",
-                "a value_as_stated is the version of one field: name exactly one",
-            )  # fmt: skip
+    t = cr.typed
+    n_fields = pc.fill_null(pc.list_value_length(pc.utf8_split_whitespace(t["field"])), 0)
+    bad = pc.and_(pc.is_valid(t["value_as_stated"]), pc.not_equal(n_fields, 1))
+    log.add_mask(
+        CITATIONS, catalog[CITATIONS].file, cr.lines, bad, "field", t["field"],
+        "one-field-per-stated-value",
+        "a value_as_stated is the version of one field: name exactly one",
+    )  # fmt: skip
 
 
 # which value check applies to a field, by its name
@@ -342,55 +488,49 @@ PLACES_TABLE = "places"  # a place's name is checked like a place column
 ALIAS_FIELD = "alias"
 
 
-def _check_value(
-    schema: TableSchema,
-    line: int,
-    row: dict[str, Any],
-    fname: str,
-    value: Any,
-    offered: list[FieldCitation],
-    log: ProblemLog,
-    report: EvidenceReport,
-) -> None:
-    """The value is in the words of at least one excerpt cited for it, or a citation says how
-    it was derived (a date whose year comes from the article's date line still has its day and
-    month checked: the words are tried first, the derivation is the fallback)."""
-    test = _value_test(schema, row, fname, value)
-    if test is None:
-        return
-    check, what, found_in = test
-    if any(found_in(_normalize(fc.excerpt), fc.language) for fc in offered):
-        report.checked[schema.name] += 1
-        return
-    if any(fc.derivation for fc in offered):
-        report.derived[schema.name] += 1
-        return
-    ids = ", ".join(fc.citation_id for fc in offered)
-    log.add(
-        schema.name, schema.file, line, fname, str(value), check,
-        f"{what} is not in the words of {ids}; cite an excerpt that states it, or give the "
-        "citation a derivation",
-    )  # fmt: skip
-
-
-def _value_test(schema: TableSchema, row: dict[str, Any], fname: str, value: Any):
-    """(check name, what is looked for, predicate(excerpt, language)) or None."""
-    if fname == ALIAS_FIELD and schema.name == "aliases":
-        spelling = _normalize(value)
-        return "alias-in-excerpt", "the spelling", lambda text, _lang: spelling in text
-    if COUNT_FIELD.match(fname):
-        return "count-in-excerpt", "the count", lambda text, lang: _has_number(text, value, lang)
+def _precision_column(schema: TableSchema, t: pa.Table, fname: str) -> Any:
     m = DATE_FIELD.match(fname)
-    if m and f"{m.group(1)}_precision" in row:
-        precision = row[f"{m.group(1)}_precision"]
-        if precision in (DAY_PRECISION, MONTH_PRECISION):
-            what = "the day and month" if precision == DAY_PRECISION else "the month"
-            return (
-                "date-in-excerpt",
-                what,
-                lambda text, lang: date_in_words(text, value, precision, lang),
-            )
+    if m and f"{m.group(1)}_precision" in t.column_names:
+        return _plain(t[f"{m.group(1)}_precision"])
+    return None
+
+
+def _value_test(schema: TableSchema, t: pa.Table, fname: str):
+    """(check name, what is looked for (by precision), predicate(excerpt, value, precision),
+    rows it applies to) for a field whose value can be read in words, or None."""
+    everywhere = np.ones(t.num_rows, dtype=bool)
+    if fname == ALIAS_FIELD and schema.name == "aliases":
+        return "alias-in-excerpt", lambda _p: "the spelling", _spelling_in, everywhere
+    if COUNT_FIELD.match(fname):
+        return "count-in-excerpt", lambda _p: "the count", _count_in, everywhere
+    precision = _precision_column(schema, t, fname)
+    if precision is not None:
+        applies = pc.fill_null(
+            pc.is_in(precision, value_set=pa.array([DAY_PRECISION, MONTH_PRECISION])), False
+        ).to_numpy(zero_copy_only=False)
+        return "date-in-excerpt", _date_what, _date_in, applies
+    if DATE_FIELD.match(fname):
         return None
     if fname in PLACE_FIELDS or (schema.name == PLACES_TABLE and fname == "name"):
-        return "place-in-excerpt", "the place's name", lambda text, _l: place_in_words(text, value)
+        return "place-in-excerpt", lambda _p: "the place's name", _place_in, everywhere
     return None
+
+
+def _date_what(precision: str) -> str:
+    return "the day and month" if precision == DAY_PRECISION else "the month"
+
+
+def _spelling_in(ex: Excerpt, value: str, _precision: Any) -> bool:
+    return _normalize(value) in ex.text
+
+
+def _count_in(ex: Excerpt, value: int, _precision: Any) -> bool:
+    return any(_has_number_in(ex.digits, value, lang) for lang in ex.languages)
+
+
+def _date_in(ex: Excerpt, value: Any, precision: str) -> bool:
+    return date_in_words(ex.text, value, precision, ex.language)
+
+
+def _place_in(ex: Excerpt, value: str, _precision: Any) -> bool:
+    return place_in_words(ex.text, value)
