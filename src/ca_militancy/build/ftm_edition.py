@@ -18,12 +18,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from followthemoney import model
 from followthemoney.exc import InvalidData
 from followthemoney.proxy import EntityProxy
@@ -33,6 +34,9 @@ from ca_militancy.core.problems import ProblemLog
 
 ID_PREFIX = "ca-militancy-"
 CHECK = "ftm-entity-valid"
+# FtM types whose cleaning reads the entity the value is added to (an entity may not
+# point at itself; a phone number is read in the entity's countries)
+CLEANED_WITH_ENTITY = frozenset({"entity", "phone"})
 
 # org_relationships.type -> (FtM schema, property of the subject, property of the object).
 # A unit, body or media arm is part of its parent organization, which FtM says with
@@ -117,26 +121,44 @@ class PartialDates:
         return {"date": self.date, "startDate": self.start, "endDate": self.end}
 
 
-@dataclass
 class Provenance:
     """The sources cited for each record, read from the citations table through its
-    ``x-exactly-one-of`` columns and their foreign keys (which table each column cites)."""
+    ``x-exactly-one-of`` columns and their foreign keys (which table each column cites).
+    Built one table at a time when first asked for, with Arrow's group-by, and dropped with
+    ``forget`` once that table's entities are made: a dictionary of every record's sources
+    would not fit in memory at millions of records."""
 
-    sources: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
-
-    @classmethod
-    def of(cls, catalog: Catalog, citations: list[dict[str, Any]]) -> Provenance:
+    def __init__(self, catalog: Catalog, citations: pa.Table) -> None:
         cits = catalog["citations"]
-        target = {col: ref for col, ref, _ in cits.foreign_keys}
-        out = cls()
-        for row in citations:
-            for col in cits.exactly_one_of:
-                if row.get(col) is not None:
-                    out.sources[(target[col], row[col])].add(row["source_id"])
-        return out
+        self.column = {ref: col for col, ref, _ in cits.foreign_keys if col in cits.exactly_one_of}
+        self.citations = citations
+        self.sources: dict[str, dict[str, list[str]]] = {}
+
+    def _of_table(self, table: str) -> dict[str, list[str]]:
+        if table not in self.sources:
+            col = self.column.get(table)
+            if col is None or col not in self.citations.column_names:
+                self.sources[table] = {}
+            else:
+                t = self.citations.select([col, "source_id"]).filter(
+                    pc.is_valid(self.citations[col])
+                )
+                grouped = t.group_by(col).aggregate([("source_id", "distinct")])
+                self.sources[table] = dict(
+                    zip(
+                        grouped[col].to_pylist(),
+                        grouped["source_id_distinct"].to_pylist(),
+                        strict=True,
+                    )
+                )
+        return self.sources[table]
 
     def of_records(self, records: Iterable[tuple[str, str]]) -> list[str]:
-        return sorted({s for key in records for s in self.sources.get(key, ())})
+        return sorted({s for t, rid in records for s in self._of_table(t).get(rid, ())})
+
+    def forget(self, *tables: str) -> None:
+        for table in tables:
+            self.sources.pop(table, None)
 
 
 class EntityWriter:
@@ -147,7 +169,13 @@ class EntityWriter:
         self.provenance = provenance
         self.urls = urls
         self.log = log
-        self.entities: dict[str, EntityProxy] = {}
+        # each entity as its JSON line, by id: the line is a fraction of the proxy's size
+        self.lines: dict[str, str] = {}
+        # a value's cleaned form and verdict, by (type, value): the same dates, countries
+        # and URLs recur on thousands of entities (types whose cleaning reads the entity
+        # itself are not cached)
+        self._cleaned: dict[tuple[str, str], str | None] = {}
+        self._valid: dict[tuple[str, str], bool] = {}
 
     def make(
         self,
@@ -179,14 +207,20 @@ class EntityWriter:
             for value in _values(values):
                 self._add(proxy, table, record_id, name, value)
         self._validate(proxy, table, record_id)
-        self.entities[proxy.id] = proxy
+        self.lines[proxy.id] = entity_line(proxy)
         return proxy
 
     def _add(self, proxy: EntityProxy, table: str, record_id: str, name: str, value: str) -> None:
         prop = proxy.schema.get(name)
         if prop is None:
             raise InvalidData(f"FtM schema {proxy.schema.name} has no property {name!r}")
-        cleaned = prop.type.clean(value, proxy=proxy)
+        if prop.type.name in CLEANED_WITH_ENTITY:
+            cleaned = prop.type.clean(value, proxy=proxy)
+        else:
+            key = (prop.type.name, value)
+            if key not in self._cleaned:
+                self._cleaned[key] = prop.type.clean(value)
+            cleaned = self._cleaned[key]
         if cleaned is None:
             self.log.add(
                 table, f"data/{table}.csv", None, record_id, value, CHECK,
@@ -197,11 +231,19 @@ class EntityWriter:
         proxy.add(prop, cleaned, cleaned=True)
 
     def _validate(self, proxy: EntityProxy, table: str, record_id: str) -> None:
+        """What ``Schema.validate`` checks (required properties present, no stub written,
+        every value valid for its type), with each (type, value) verdict asked of FtM once."""
         missing = [p for p in proxy.schema.required if not proxy.has(p)]
-        try:
-            proxy.schema.validate(proxy.to_dict())
-        except InvalidData as exc:
-            missing.append(str(exc))
+        for prop in proxy.iterprops():
+            if prop.stub:
+                missing.append(f"{prop.name}: property cannot be written")
+                continue
+            for value in proxy.get(prop):
+                key = (prop.type.name, value)
+                if key not in self._valid:
+                    self._valid[key] = bool(prop.type.validate(value))
+                if not self._valid[key]:
+                    missing.append(f"{prop.name}: invalid value {value!r}")
         for problem in missing:
             self.log.add(
                 table, f"data/{table}.csv", None, record_id, None, CHECK,
@@ -224,13 +266,32 @@ def _words(code: str | None) -> str | None:
     return code.replace("_", " ") if code else None
 
 
+class _Rows:
+    """Each table's rows as dictionaries, made when a table is first read and dropped with
+    ``forget``: every table at once as Python objects would not fit at millions of rows."""
+
+    def __init__(self, tables: dict[str, pa.Table]) -> None:
+        self.tables = tables
+        self.rows: dict[str, list[dict[str, Any]]] = {}
+
+    def __getitem__(self, name: str) -> list[dict[str, Any]]:
+        if name not in self.rows:
+            self.rows[name] = self.tables[name].to_pylist()
+        return self.rows[name]
+
+    def forget(self, *names: str) -> None:
+        for name in names:
+            self.rows.pop(name, None)
+
+
 def build_entities(
     catalog: Catalog, tables: dict[str, pa.Table], version: str, log: ProblemLog
-) -> dict[str, EntityProxy]:
-    """Every record of the entity and tie tables as FtM entities, by id."""
-    rows = {name: tables[name].to_pylist() for name in tables}
+) -> dict[str, str]:
+    """Every record of the entity and tie tables as an FtM entity, by id: its JSON line."""
+    rows = _Rows(tables)
     urls = {r["source_id"]: r["url"] for r in rows["sources"] if r.get("url")}
-    writer = EntityWriter(version, Provenance.of(catalog, rows["citations"]), urls, log)
+    provenance = Provenance(catalog, tables["citations"])
+    writer = EntityWriter(version, provenance, urls, log)
     org_names = {r["organization_id"]: r["name"] for r in rows["organizations"]}
     person_names = {r["person_id"]: r["name"] for r in rows["people"]}
 
@@ -265,6 +326,9 @@ def build_entities(
              **names.get(pid, {})},
             alias_records.get(pid, []),
         )  # fmt: skip
+    del names, alias_records
+    rows.forget("aliases", "people")
+    provenance.forget("aliases", "people", "organizations")
 
     for r in rows["memberships"]:
         writer.make(
@@ -305,9 +369,13 @@ def build_entities(
             },
         )  # fmt: skip
 
+    rows.forget("memberships", "org_relationships", "designations")
+    provenance.forget("memberships", "org_relationships", "designations")
     _incidents(writer, rows)
+    rows.forget("incidents", "incident_actors")
+    provenance.forget("incidents", "incident_actors")
     _documents(writer, rows, org_names, person_names)
-    return writer.entities
+    return writer.lines
 
 
 def _tie(row: dict[str, Any], org_names: dict[str, str]) -> dict[str, Any]:
@@ -331,7 +399,7 @@ def _as_stated(row: dict[str, Any], org_names: dict[str, str]) -> str:
     return "; ".join(parts)
 
 
-def _incidents(writer: EntityWriter, rows: dict[str, list[dict[str, Any]]]) -> None:
+def _incidents(writer: EntityWriter, rows: _Rows) -> None:
     involved: dict[str, set[str]] = defaultdict(set)
     organizers: dict[str, set[str]] = defaultdict(set)
     actor_records: dict[str, list[tuple[str, str]]] = defaultdict(list)
@@ -361,7 +429,7 @@ def _incidents(writer: EntityWriter, rows: dict[str, list[dict[str, Any]]]) -> N
 
 def _documents(
     writer: EntityWriter,
-    rows: dict[str, list[dict[str, Any]]],
+    rows: _Rows,
     org_names: dict[str, str],
     person_names: dict[str, str],
 ) -> None:
@@ -386,16 +454,11 @@ def _documents(
             )  # fmt: skip
 
 
-def dumps(entities: dict[str, EntityProxy]) -> str:
-    """JSON lines, one entity each, sorted by id, with sorted keys and sorted values."""
-    return "".join(f"{line}\n" for line in _lines(entities))
-
-
-def _lines(entities: dict[str, EntityProxy]) -> Iterator[str]:
-    for eid in sorted(entities):
-        data = entities[eid].to_dict()
-        data["properties"] = {k: sorted(v) for k, v in sorted(data["properties"].items())}
-        yield json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+def entity_line(proxy: EntityProxy) -> str:
+    """One entity's JSON line, with sorted keys and sorted values."""
+    data = proxy.to_dict()
+    data["properties"] = {k: sorted(v) for k, v in sorted(data["properties"].items())}
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def file_name(version: str) -> str:
@@ -407,7 +470,10 @@ def write_ftm(
 ) -> int:
     """Write the edition to ``path``; returns the number of entities. Problems go to ``log``
     (nothing is written when there are any)."""
-    entities = build_entities(catalog, tables, version, log)
+    lines = build_entities(catalog, tables, version, log)
     if not log:
-        path.write_text(dumps(entities), encoding="utf-8")
-    return len(entities)
+        with path.open("w", encoding="utf-8", newline="\n") as out:
+            for eid in sorted(lines):  # sorted by id, so the same tables give the same bytes
+                out.write(lines[eid])
+                out.write("\n")
+    return len(lines)
