@@ -344,12 +344,9 @@ class Build:
         )
         out = tmp / "pydist"
         env = dict(os.environ, SOURCE_DATE_EPOCH=str(epoch), PYTHONHASHSEED="0")
+        build = [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out)]
         code, output = run_in_own_group(
-            [
-                *(sys.executable, "-m", "build", "--wheel", "--sdist", "--no-isolation"),
-                *("--outdir", str(out), str(src_copy)),
-            ],
-            env,
+            [*build, "--sdist", str(src_copy)], [*build, "--wheel", str(src_copy)], env=env
         )
         if code != 0:
             raise BuildFailed("python -m build failed:\n" + output[-6000:])
@@ -358,29 +355,37 @@ class Build:
         return data_dir
 
 
-def run_in_own_group(command: list[str], env: dict[str, str]) -> tuple[int, str]:
-    """Run ``command`` in a process group of its own and return (exit code, stdout+stderr).
+def run_in_own_group(*commands: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """Run ``commands`` side by side, each in a process group of its own; return (the first
+    non-zero exit code or 0, their stdout+stderr in the order given).
 
     Why a group: ``python -m build`` starts the build backend as a process of its own, and a
-    build stopped by an exception or a signal must not leave either running; the whole group
-    is killed before the exception goes on. (A build killed with SIGKILL cannot do this; the
-    next build stops what it left, see ``release.recover``.)"""
-    proc = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        start_new_session=True,
-    )
+    build stopped by an exception or a signal must not leave either running; every group is
+    killed before the exception goes on. (A build killed with SIGKILL cannot do this; the
+    next build stops what it left, see ``release.recover``.) Why side by side: the sdist and
+    the wheel are compressed independently, each on one core."""
+    procs: list[subprocess.Popen[str]] = []
     try:
-        output, _ = proc.communicate()
+        for command in commands:
+            procs.append(
+                subprocess.Popen(
+                    command,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                    env=env,
+                    start_new_session=True,
+                )
+            )
+        outputs = [proc.communicate()[0] for proc in procs]
     except BaseException:
-        with suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        for proc in procs:
+            with suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
         raise
-    return proc.returncode, output
+    code = next((proc.returncode for proc in procs if proc.returncode), 0)
+    return code, "".join(outputs)
 
 
 def stage_package_data(

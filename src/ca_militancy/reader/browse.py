@@ -32,9 +32,10 @@ def sqlite_path(version: str = __version__) -> Path:
         if candidate.is_file():
             return candidate
     raise FileNotFoundError(
-        f"no SQLite edition found: neither {packaged} nor {built} exists. Build it with "
-        "`python scripts/build.py` in a source checkout, or download "
-        f"{release_file_name(version)} from the release and pass its path."
+        f"no SQLite edition found: neither {packaged} nor {built} exists (a package built "
+        "from the sdist carries none). Build it with `python scripts/build.py` in a source "
+        f"checkout, or download {release_file_name(version)} from the release and pass its "
+        "path (--sqlite PATH)."
     )
 
 
