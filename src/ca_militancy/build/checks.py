@@ -468,14 +468,16 @@ def text_cells_clean(r: ReadResult, log: ProblemLog) -> None:
         distinct = _distinct(col)
         values = col if distinct is None else distinct
         checks = [(_nfc_problems(values), "text-nfc-normalized", "text is not NFC-normalized")]
-        if pc.any(pc.match_substring_regex(values, _ANY_TEXT_PROBLEM)).as_py():
-            checked = values
+        suspect = np.flatnonzero(_np_bool(pc.match_substring_regex(values, _ANY_TEXT_PROBLEM)))
+        if len(suspect):
+            # each rule is told apart only on the values the one pass flagged
+            checked = values.take(pa.array(suspect))
             if f["name"] in r.schema.verbatim or f["name"] in r.schema.own_words:
-                checked = _without_joiners_in_words(values)
-            checks += [
-                (_np_bool(pc.match_substring_regex(checked, pattern)), rule, message)
-                for pattern, rule, message in TEXT_RULES
-            ]
+                checked = _without_joiners_in_words(checked)
+            for pattern, rule, message in TEXT_RULES:
+                mask = np.zeros(len(values), dtype=bool)
+                mask[suspect] = _np_bool(pc.match_substring_regex(checked, pattern))
+                checks.append((mask, rule, message))
         for mask, rule, message in checks:
             if not mask.any():
                 continue
@@ -680,13 +682,21 @@ def conflict_between_voices(
         return
     voice = _source_voices(reads)
     cols = catalog["conflicts"].exactly_one_of
-    c_which, c_id = _record_long(cr.typed, cols)
     versions: dict[tuple[str, str, str], set[tuple[str, str, str]]] = defaultdict(set)
     disputed: set[tuple[str, str]] = set()
-    fields = cr.typed["field"].to_pylist()
-    values = cr.typed["value_as_stated"].to_pylist()
-    stances = cr.typed["stance"].to_pylist()
-    sources = cr.typed["source_id"].to_pylist()
+    # only the citations that dispute a record or state a version of a field speak here
+    t = cr.typed
+    speaks = pc.or_(
+        pc.fill_null(pc.equal(_as_str(t["stance"]), "disputes"), False),
+        pc.and_(pc.is_valid(t["field"]), pc.is_valid(t["value_as_stated"])),
+    )
+    rows = np.flatnonzero(_np_bool(speaks))
+    t = t.take(pa.array(rows, pa.int64()))
+    c_which, c_id = _record_long(t, cols)
+    fields = t["field"].to_pylist()
+    values = t["value_as_stated"].to_pylist()
+    stances = _as_str(t["stance"]).to_pylist()
+    sources = t["source_id"].to_pylist()
     for i, (which, rid) in enumerate(zip(c_which, c_id, strict=True)):
         if stances[i] == "disputes":
             disputed.add((which, rid))
