@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pyarrow.compute as pc
 
 from ca_militancy.core.hashing import sha256_path
@@ -46,6 +47,7 @@ NAME_COLUMNS = {
     "memberships": ("title",),
     "incidents": ("place", "province"),
 }
+QUOTE_OPENERS = "'\"‘“"  # a quotation QUOTED can find opens with one of these
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 
@@ -139,37 +141,63 @@ def check_provenance(
         return archived
     c = cr.typed.select(["source_id", "excerpt", "line"])
     cit_file = "data/citations.csv"
-    # one Python pass over citations: substring search has no vectorized form with
-    # per-row needles; normalizing each archived line once keeps it linear
+    # each distinct (source, line, excerpt) is looked up once (substring search has no
+    # vectorized form with per-row needles), and the rows of a failing one are reported
+    has = np.flatnonzero(pc.is_valid(c["excerpt"]).to_numpy(zero_copy_only=False))
+    src = pc.dictionary_encode(c["source_id"].take(has)).combine_chunks()
+    exc = pc.dictionary_encode(c["excerpt"].take(has)).combine_chunks()
+    line = pc.fill_null(c["line"], 0).take(has).to_numpy().astype(np.int64)
+    src_code = src.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    exc_code = exc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    key = (src_code * (int(line.max(initial=0)) + 1) + line) * len(exc.dictionary) + exc_code
+    _, first_row, which = np.unique(key, return_index=True, return_inverse=True)
+    src_names, excerpt_texts = src.dictionary.to_pylist(), exc.dictionary.to_pylist()
+    combos = ((src_names[src_code[i]], int(line[i]), excerpt_texts[exc_code[i]]) for i in first_row)
     norm_cache: dict[tuple[str, int], str] = {}
-    src_ids = c["source_id"].to_pylist()
-    excerpts = c["excerpt"].to_pylist()
-    line_nos = pc.fill_null(c["line"], 0).to_pylist()
-    for i, (sid, excerpt, line_no) in enumerate(zip(src_ids, excerpts, line_nos, strict=True)):
-        if sid not in texts or excerpt is None:
+    bad: dict[int, tuple[str, str, str, str]] = {}  # by distinct combination
+    for g, (sid, line_no, excerpt) in enumerate(combos):
+        if sid not in texts:
             continue  # missing text or hash mismatch is reported on the source
         first, last = bounds[sid]
         lines = texts[sid]
         if not (first <= line_no <= last) or line_no > len(lines):
-            log.add(
-                "citations", cit_file, int(cr.lines[i]), "line", str(line_no),
-                "excerpt-line-exists",
+            problem = (
+                "line", str(line_no), "excerpt-line-exists",
                 f"line is outside {sid}'s lines {first}-{last}",
             )  # fmt: skip
-            continue
-        key = (sid, line_no)
-        if key not in norm_cache:
-            norm_cache[key] = normalize_space(lines[line_no - 1])
-        if normalize_space(excerpt) not in norm_cache[key]:
-            log.add(
-                "citations", cit_file, int(cr.lines[i]), "excerpt", excerpt, "excerpt-verbatim",
+        else:
+            at = (sid, line_no)
+            if at not in norm_cache:
+                norm_cache[at] = normalize_space(lines[line_no - 1])
+            if normalize_space(excerpt) in norm_cache[at]:
+                continue
+            problem = (
+                "excerpt", excerpt, "excerpt-verbatim",
                 f"not found verbatim on line {line_no} of {sid}'s archived text",
             )  # fmt: skip
+        bad[g] = problem
+    rows = np.flatnonzero(np.isin(which, np.fromiter(bad, np.int64, len(bad))))
+    for i in rows:  # in the order of the file
+        column, value, check, message = bad[int(which[i])]
+        log.add("citations", cit_file, int(cr.lines[has[i]]), column, value, check, message)
     return archived
 
 
 def _words(text: str) -> list[str]:
-    return [w.replace("’", "'") for w in _WORD.findall(text.casefold())]
+    # the apostrophes are made one before the words are found: both join a word's parts
+    return _WORD.findall(text.casefold().replace("’", "'"))
+
+
+def _has_run(words: list[str], vocabulary: set[str], n: int) -> bool:
+    """Whether ``n`` consecutive words are all words of the sources: a value without such a
+    run shares no n words with any source, which settles most values without making their
+    n-grams."""
+    run = 0
+    for word in words:
+        run = run + 1 if word in vocabulary else 0
+        if run >= n:
+            return True
+    return False
 
 
 def _ngrams(words: list[str], n: int) -> set[tuple[str, ...]]:
@@ -231,6 +259,7 @@ def check_own_words(
             seen.setdefault(gram, sid)
     if not seen:
         return
+    vocabulary = {word for gram in seen for word in gram}
     names: dict[str, list[tuple[str, ...]]] | None = None
     verdicts: dict[str, list[tuple[str, ...]]] = {}  # a value repeated is judged once
     for name, res in reads.items():
@@ -241,10 +270,13 @@ def check_own_words(
                 if not value:
                     continue
                 if value not in verdicts:
-                    unquoted = _words(QUOTED.sub(" \x00 ", value))
+                    quoted = any(q in value for q in QUOTE_OPENERS)
+                    unquoted = _words(QUOTED.sub(" \x00 ", value) if quoted else value)
                     # taking names out only removes matches: most values, sharing no run of
                     # words with any source, are cleared without that costlier step
-                    if not any(g in seen for g in _ngrams(unquoted, COPIED_WORDS)):
+                    if not _has_run(unquoted, vocabulary, COPIED_WORDS) or not any(
+                        g in seen for g in _ngrams(unquoted, COPIED_WORDS)
+                    ):
                         verdicts[value] = []
                     else:
                         names = _names(reads) if names is None else names
