@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -22,10 +24,6 @@ from ca_militancy.core.catalog import catalog
 
 VERSION = __about__.__version__
 ZIP = f"ca-militancy-{VERSION}.zip"
-HAVE_EXTRAS = all(
-    (Path(pipeline.__file__).parent / f"{m}.py").is_file()
-    for m in ("figures", "sqlite_edition", "datasette_meta")
-)
 
 
 def _build(root: Path, sources: Path | None, monkeypatch, *extra: str) -> int:
@@ -58,8 +56,7 @@ def test_dist_holds_every_artifact(built):
     expected |= {f"parquet/{t}.parquet" for t in catalog(built).names}
     assert expected <= names
     assert any(n.endswith(".whl") for n in names) and any(n.endswith(".tar.gz") for n in names)
-    if HAVE_EXTRAS:
-        assert {f"ca-militancy-{VERSION}.sqlite", "metadata.json"} <= names
+    assert {f"ca-militancy-{VERSION}.sqlite", "metadata.json"} <= names
 
 
 def test_sha256sum_c_passes(built):
@@ -153,6 +150,29 @@ def test_wheel_ships_package_data_and_registry(built):
     assert (built / "src" / "ca_militancy" / "_data" / "registry.json").is_file()
 
 
+def test_zip_stores_parquet_members_and_deflates_the_rest(built):
+    """Parquet is compressed column by column already: the zip stores it as it is (users may
+    read a member without inflating it) and deflates the text members."""
+    with zipfile.ZipFile(built / "dist" / ZIP) as zf:
+        kinds = {i.filename: i.compress_type for i in zf.infolist()}
+    parquet = {n: k for n, k in kinds.items() if n.endswith(".parquet")}
+    others = {n: k for n, k in kinds.items() if not n.endswith(".parquet")}
+    assert parquet and set(parquet.values()) == {zipfile.ZIP_STORED}
+    assert set(others.values()) == {zipfile.ZIP_DEFLATED}
+
+
+def test_sdist_leaves_out_the_sqlite_edition_the_wheel_carries(built):
+    """What the README promises: the wheel carries the SQLite edition for `browse`; the sdist
+    carries the data, schemas, code and Parquet copies, not the SQLite edition."""
+    with zipfile.ZipFile(next((built / "dist").glob("*.whl"))) as zf:
+        assert "ca_militancy/_data/ca-militancy.sqlite" in zf.namelist()
+    with tarfile.open(next((built / "dist").glob("*.tar.gz"))) as tf:
+        names = tf.getnames()
+    assert not [n for n in names if n.endswith(".sqlite")]
+    assert any(n.endswith("/data/incidents.csv") for n in names)
+    assert any(n.endswith("/_data/parquet/incidents.parquet") for n in names)
+
+
 def test_the_registry_records_each_zip_size(tmp_path):
     (tmp_path / "releases").mkdir()
     old = {"version": "0.1.0", "zip": "ca-militancy-0.1.0.zip"}
@@ -216,3 +236,13 @@ def test_unzipped_release_passes_frictionless_validate(built, tmp_path):
     report = json.loads(proc.stdout)  # a broken descriptor also exits 1: read the report
     errors = [(t["name"], e["message"]) for t in report["tasks"] for e in t["errors"]]
     assert report["valid"], errors or report.get("errors")
+
+
+def test_commands_side_by_side_return_the_first_failure_and_every_output():
+    """The sdist and the wheel are built by two processes at once: a failure of either fails
+    the build, and the message shows what both printed, in the order given."""
+    ok = [sys.executable, "-c", "print('sdist made')"]
+    bad = [sys.executable, "-c", "import sys; print('wheel failed'); sys.exit(3)"]
+    env = dict(os.environ)
+    assert pipeline.run_in_own_group(ok, bad, env=env) == (3, "sdist made\nwheel failed\n")
+    assert pipeline.run_in_own_group(ok, ok, env=env) == (0, "sdist made\nsdist made\n")

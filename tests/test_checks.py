@@ -303,3 +303,38 @@ def test_integers_beyond_int64_are_type_problems(fixture_package, value, fits):
     assert (not found) == fits, [str(p) for p in found]
     if found:
         assert (found[0].row, found[0].column) == (2, "killed_high")
+
+
+def test_an_excerpt_shared_by_several_citations_is_reported_on_each(fixture_package):
+    """The excerpt check looks each distinct (source, line, excerpt) up once: every citation
+    that carries a failing one is still reported, at its own line."""
+    root, sources = fixture_package
+    shared = "the government of Afghanistan"
+    sharing = [r["citation_id"] for r in FIXTURE_ROWS["citations"] if r["excerpt"] == shared]
+    assert len(sharing) >= 2  # the fixture has two citations with this excerpt on line 3
+
+    def mutate(rows):
+        for r in rows:
+            if r["excerpt"] == shared:
+                r["excerpt"] = "the government of Uzbekistan"
+
+    _rewrite(root, "citations", mutate)
+    found = [p for p in _problems(root, sources) if p.check == "excerpt-verbatim"]
+    ids = [r["citation_id"] for r in FIXTURE_ROWS["citations"]]
+    assert sorted(p.row for p in found) == sorted(ids.index(c) + 2 for c in sharing)
+
+
+def test_a_fact_on_a_duplicated_key_is_checked_on_every_row(fixture_package):
+    """A record whose key is repeated is checked row by row: the evidence checks do not keep
+    one row per key and let the other go unread."""
+    root, sources = fixture_package
+
+    def mutate(rows):
+        twin = dict(rows[0])
+        twin["killed_high"] = "9"  # not in any excerpt cited for it
+        rows.insert(0, twin)  # first, so a check keeping the last row per key would miss it
+
+    _rewrite(root, "incidents", mutate)
+    found = _problems(root, sources)
+    assert any(p.check == "primary-key" for p in found)
+    assert [p.row for p in found if p.check == "count-in-excerpt"] == [2]
