@@ -288,3 +288,27 @@ def test_only_the_busiest_places_are_named_on_a_crowded_map():
     named = labelled_places(totals)
     assert len(named) == MAX_LABELS
     assert named == sorted(f"plc-{i:03d}" for i in range(10, MAX_LABELS + 10))
+
+
+def test_a_map_of_thousands_of_places_marks_the_busiest_and_says_what_it_left_off():
+    """At scale the map marks the MAX_MARKED_PLACES places with the most incidents (each mark
+    is an artist of its own) and its caption counts the incidents and places not drawn."""
+    from ca_militancy.build import map_figure as mf
+
+    n = mf.MAX_MARKED_PLACES + 50
+    marks = [
+        mf.PlaceMark(
+            place_id=f"plc-{i:05d}", name=f"P{i}", lon=60 + i / n, lat=40.0,
+            role="perpetrator", area=None, filled=True, count=1 + (i % 3),
+        )
+        for i in range(n)
+    ]  # fmt: skip
+    drawn = mf.most_marked(marks)
+    assert len({m.place_id for m in drawn}) == mf.MAX_MARKED_PLACES
+    least_drawn = min(m.count for m in drawn)
+    assert all(m.count <= least_drawn for m in marks if m not in drawn)
+    left = sum(m.count for m in marks) - sum(m.count for m in drawn)
+    caption = mf._caption(marks, unmapped=0)
+    assert f"{left} incidents at 50 other places are counted but not drawn" in caption
+    assert mf.most_marked(marks[:10]) == marks[:10]
+    assert "not drawn" not in mf._caption(marks[:10], unmapped=0)

@@ -46,9 +46,17 @@ TIMELINE_ROLES: list[tuple[str, str, str]] = [
 ]
 
 
-def rows(tables: dict[str, pa.Table], name: str) -> list[dict[str, Any]]:
+# what the figures read of an organization
+ORG_COLUMNS = ["organization_id", "name", "kind"]
+
+
+def rows(tables: dict[str, pa.Table], name: str, columns: list[str]) -> list[dict[str, Any]]:
+    """A table's rows as dictionaries of the columns a figure reads: the rest (summaries,
+    notes, titles) would cost most of the conversion at a million incidents."""
     table = tables.get(name)
-    return [] if table is None else table.to_pylist()
+    if table is None:
+        return []
+    return table.select([c for c in columns if c in table.column_names]).to_pylist()
 
 
 def new_figure(width: float, height: float) -> Figure:
@@ -183,11 +191,12 @@ def timeline_marks(tables: dict[str, pa.Table]) -> list[dict[str, Any]]:
 
     The timeline draws these marks and the map places their incidents, so that both figures
     show the same organizations' incidents under the same roles."""
-    orgs = {r["organization_id"]: r for r in rows(tables, "organizations")}
-    incidents = {r["incident_id"]: r for r in rows(tables, "incidents")}
+    orgs = {r["organization_id"]: r for r in rows(tables, "organizations", ORG_COLUMNS)}
+    incident_columns = ["incident_id", "country_code", "date_start", "date_end", "date_precision"]
+    incidents = {r["incident_id"]: r for r in rows(tables, "incidents", incident_columns)}
     rank = {role: i for i, (role, _, _) in enumerate(TIMELINE_ROLES)}
     best: dict[tuple[str, str], dict[str, Any]] = {}
-    for actor in rows(tables, "incident_actors"):
+    for actor in rows(tables, "incident_actors", ["organization_id", "incident_id", "role"]):
         org, inc, role = actor["organization_id"], actor["incident_id"], actor["role"]
         if org not in orgs or inc not in incidents or role not in rank:
             continue

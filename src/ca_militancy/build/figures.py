@@ -22,6 +22,7 @@ import numpy as np
 
 from ca_militancy.build.figure_kit import (
     OKABE_ITO,
+    ORG_COLUMNS,
     RC,
     TIMELINE_ROLES,
     draw_empty,
@@ -195,8 +196,14 @@ def network_figure(tables: dict[str, pa.Table]) -> Figure:
     from matplotlib.lines import Line2D
     from matplotlib.patches import FancyArrowPatch, Patch
 
-    orgs = {r["organization_id"]: r for r in rows(tables, "organizations")}
-    ties = sorted(rows(tables, "org_relationships"), key=lambda r: r["relationship_id"])
+    orgs = {r["organization_id"]: r for r in rows(tables, "organizations", ORG_COLUMNS)}
+    tie_columns = [
+        "relationship_id", "subject_organization_id", "object_organization_id", "type",
+        "contested", "certainty",
+    ]  # fmt: skip
+    ties = sorted(
+        rows(tables, "org_relationships", tie_columns), key=lambda r: r["relationship_id"]
+    )
     ties = [
         t
         for t in ties

