@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ CHECK = "ftm-entity-valid"
 # FtM types whose cleaning reads the entity the value is added to (an entity may not
 # point at itself; a phone number is read in the entity's countries)
 CLEANED_WITH_ENTITY = frozenset({"entity", "phone"})
+STREAM_BLOCK_ROWS = 65_536  # rows of a large table made dictionaries at a time
 
 # org_relationships.type -> (FtM schema, property of the subject, property of the object).
 # A unit, body or media arm is part of its parent organization, which FtM says with
@@ -283,6 +284,14 @@ class _Rows:
         for name in names:
             self.rows.pop(name, None)
 
+    def stream(self, name: str, columns: list[str] | None = None) -> Iterator[dict[str, Any]]:
+        """The rows of a large table block by block, never all at once as dictionaries."""
+        table = self.tables[name]
+        if columns is not None:
+            table = table.select([c for c in columns if c in table.column_names])
+        for batch in table.to_batches(max_chunksize=STREAM_BLOCK_ROWS):
+            yield from batch.to_pylist()
+
 
 def build_entities(
     catalog: Catalog, tables: dict[str, pa.Table], version: str, log: ProblemLog
@@ -403,13 +412,16 @@ def _incidents(writer: EntityWriter, rows: _Rows) -> None:
     involved: dict[str, set[str]] = defaultdict(set)
     organizers: dict[str, set[str]] = defaultdict(set)
     actor_records: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for r in rows["incident_actors"]:
+    actor_columns = [
+        "incident_actor_id", "incident_id", "organization_id", "person_id", "role", "certainty",
+    ]  # fmt: skip
+    for r in rows.stream("incident_actors", actor_columns):
         actor = entity_id(r["organization_id"] or r["person_id"])
         involved[r["incident_id"]].add(actor)
         if r["role"] in ORGANIZER_ROLES and r["certainty"] in ORGANIZER_CERTAINTY:
             organizers[r["incident_id"]].add(actor)
         actor_records[r["incident_id"]].append(("incident_actors", r["incident_actor_id"]))
-    for r in rows["incidents"]:
+    for r in rows.stream("incidents"):
         iid = r["incident_id"]
         writer.make(
             "Event", "incidents", iid,

@@ -43,13 +43,21 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+def _rows(table: pa.Table, columns: list[str]) -> list[dict[str, Any]]:
+    """The rows as dictionaries of the columns the export writes, and no others."""
+    wanted = dict.fromkeys(c for c in columns if c in table.column_names)
+    return table.select(list(wanted)).to_pylist()
+
+
 def incidents_feature_collection(tables: dict[str, pa.Table]) -> dict[str, Any]:
     """The FeatureCollection of the incidents that have a place with coordinates."""
     features: list[dict[str, Any]] = []
     if INCIDENTS not in tables or PLACES not in tables:
         return {"type": "FeatureCollection", "features": features}
-    places = {p["place_id"]: p for p in tables[PLACES].to_pylist()}
-    incidents = sorted(tables[INCIDENTS].to_pylist(), key=lambda r: r["incident_id"])
+    place_columns = ["place_id", "latitude", "longitude", "coordinates", *PLACE_PROPERTIES]
+    places = {p["place_id"]: p for p in _rows(tables[PLACES], place_columns)}
+    incident_columns = ["incident_id", "place_id", "place_precision", *INCIDENT_PROPERTIES]
+    incidents = sorted(_rows(tables[INCIDENTS], incident_columns), key=lambda r: r["incident_id"])
     for inc in incidents:
         place = places.get(inc.get("place_id"))
         if place is None or place["latitude"] is None or place["longitude"] is None:
@@ -75,6 +83,7 @@ def incidents_feature_collection(tables: dict[str, pa.Table]) -> dict[str, Any]:
 def write_geojson(tables: dict[str, pa.Table], path: Path) -> int:
     """Write the FeatureCollection to ``path``; returns the number of features."""
     collection = incidents_feature_collection(tables)
-    text = json.dumps(collection, ensure_ascii=False, indent=1, allow_nan=False)
-    Path(path).write_text(text + "\n", encoding="utf-8")
+    with Path(path).open("w", encoding="utf-8", newline="\n") as out:  # streamed, not one string
+        json.dump(collection, out, ensure_ascii=False, indent=1, allow_nan=False)
+        out.write("\n")
     return len(collection["features"])
