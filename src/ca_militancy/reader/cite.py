@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ca_militancy.core.catalog import Catalog
-    from ca_militancy.reader.loader import Dataset
+    from ca_militancy.reader.readable import ReadableDataset
 
 CITATIONS, SOURCES, ORGANIZATIONS = "citations", "sources", "organizations"
 COPY_OF = "copy_of_source_id"
@@ -60,7 +60,7 @@ def format_partial_date(start: Any, end: Any, precision: Any) -> str:
     return ""
 
 
-def cite(ds: Dataset, table: str, record_id: str) -> pd.DataFrame:
+def cite(ds: ReadableDataset, table: str, record_id: str) -> pd.DataFrame:
     """Citations of one record with their sources: excerpt, line, stance, field,
     value_as_stated, source title and label, publisher, publication date, URL, and the
     source's voice (the original it copies, or itself: citations of one voice are one story)."""
@@ -88,7 +88,7 @@ def cite(ds: Dataset, table: str, record_id: str) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _source_details(ds: Dataset) -> pd.DataFrame:
+def _source_details(ds: ReadableDataset) -> pd.DataFrame:
     """sources with a readable publisher name and publication date, columns prefixed source_."""
     cat = ds.catalog
     src = ds.load(SOURCES)
@@ -117,7 +117,7 @@ def _source_details(ds: Dataset) -> pd.DataFrame:
     return details
 
 
-def cited_fields(ds: Dataset, table: str, record_id: str) -> pd.DataFrame:
+def cited_fields(ds: ReadableDataset, table: str, record_id: str) -> pd.DataFrame:
     """The words behind each fact of a record: one row per (fact field, citation naming it),
     with the field's value, the excerpt, its source and line, and the derivation where the
     value is derived rather than stated. Fact fields no citation names are absent."""
@@ -151,7 +151,7 @@ def cited_fields(ds: Dataset, table: str, record_id: str) -> pd.DataFrame:
     return out.sort_values(["_order", "citation_id"], kind="stable").drop(columns="_order")
 
 
-def corrections(ds: Dataset, table: str, record_id: str) -> pd.DataFrame:
+def corrections(ds: ReadableDataset, table: str, record_id: str) -> pd.DataFrame:
     """The corrections of one record since earlier releases (empty when the dataset has no
     corrections table, as releases before 1.1.0 do not)."""
     import pandas as pd

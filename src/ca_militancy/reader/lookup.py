@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ca_militancy.reader.loader import Dataset
+    from ca_militancy.reader.readable import ReadableDataset
 
 # Entity tables searched, with the entity type reported and the column holding the dataset's name.
 ENTITY_TABLES = {
@@ -108,7 +108,7 @@ class Index:
     skeletons: list[str]
 
 
-def build_index(ds: Dataset) -> Index:
+def build_index(ds: ReadableDataset) -> Index:
     import pandas as pd
 
     from ca_militancy.reader.errors import DataNotFoundError
@@ -161,16 +161,16 @@ def build_index(ds: Dataset) -> Index:
     return Index(rows=rows, normalized=normalized, skeletons=[skeleton(n) for n in normalized])
 
 
-def _pk(ds: Dataset, table: str) -> str:
+def _pk(ds: ReadableDataset, table: str) -> str:
     return ds.catalog[table].primary_key[0]
 
 
-def _entity_refs(ds: Dataset) -> list[tuple[str, str, str]]:
+def _entity_refs(ds: ReadableDataset) -> list[tuple[str, str, str]]:
     """The alias table's foreign keys that point at a searched entity table."""
     return [fk for fk in ds.catalog[ALIAS_TABLE].foreign_keys if fk[1] in ENTITY_TABLES]
 
 
-def _index_for(ds: Dataset) -> Index:
+def _index_for(ds: ReadableDataset) -> Index:
     """The dataset's index, built on first use and kept on the dataset object."""
     index = ds.__dict__.get("_lookup_index")
     if index is None:
@@ -179,7 +179,7 @@ def _index_for(ds: Dataset) -> Index:
 
 
 def lookup(
-    ds: Dataset,
+    ds: ReadableDataset,
     text: str,
     *,
     limit: int | None = 10,
