@@ -28,7 +28,7 @@ from ca_militancy.build.places import check_places
 from ca_militancy.build.provenance import check_provenance
 from ca_militancy.core.catalog import Catalog, schema_dir
 from ca_militancy.core.problems import DEFAULT_LIMIT, ProblemLog
-from ca_militancy.core.strict_csv import ReadResult, read_typed
+from ca_militancy.core.strict_csv import ReadResult, plain, read_typed
 from ca_militancy.core.voices import voices_of_rows
 
 FORMULA_START = "=+-@"
@@ -52,12 +52,6 @@ class CheckResult:
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _as_str(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    if pa.types.is_dictionary(col.type):
-        return col.cast(col.type.value_type)
-    return col
-
-
 def _np_bool(arr: Any) -> np.ndarray:
     if isinstance(arr, pa.ChunkedArray | pa.Array):
         return pc.fill_null(arr, False).to_numpy(zero_copy_only=False).astype(bool)
@@ -66,7 +60,7 @@ def _np_bool(arr: Any) -> np.ndarray:
 
 def key_strings(table: pa.Table, key: list[str]) -> pa.ChunkedArray:
     """One string per row for a (possibly composite) key, tab-joined."""
-    cols = [pc.fill_null(_as_str(table[c]).cast(pa.string()), "") for c in key]
+    cols = [pc.fill_null(plain(table[c]).cast(pa.string()), "") for c in key]
     if len(cols) == 1:
         return cols[0]
     return pc.binary_join_element_wise(*cols, "\t")
@@ -175,7 +169,7 @@ def check_foreign_keys(
     ):
         if ref_table not in tables or ref_col not in tables[ref_table].column_names:
             continue  # reported already: that table's own problems, or table-schema at catalog load
-        target = _as_str(tables[ref_table][ref_col])
+        target = plain(tables[ref_table][ref_col])
         values = r.raw[col]
         bad = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, target)))
         if len(target) == 0:
@@ -274,7 +268,7 @@ def dates_ordered_and_precise(r: ReadResult, log: ProblemLog) -> None:
     for prefix in r.schema.date_groups:
         start, end = t[f"{prefix}_start"], t[f"{prefix}_end"]
         prec_col = f"{prefix}_precision"
-        prec = _as_str(t[prec_col])
+        prec = plain(t[prec_col])
         has_s, has_e = _np_bool(pc.is_valid(start)), _np_bool(pc.is_valid(end))
         order = _np_bool(pc.greater(start, end))
         log.add_mask(
@@ -340,7 +334,7 @@ def counts_ordered_with_basis(r: ReadResult, log: ProblemLog) -> None:
         )  # fmt: skip
         log.add_mask(
             name, file, lines, basis & ~any_count, "casualty_basis",
-            _as_str(t["casualty_basis"]), "casualty-basis-with-counts",
+            plain(t["casualty_basis"]), "casualty-basis-with-counts",
             "casualty_basis is given but no count is",
         )  # fmt: skip
 
@@ -511,7 +505,7 @@ def _record_long(t: pa.Table, cols: list[str]) -> tuple[np.ndarray, np.ndarray]:
     for c in cols:
         if c not in t.column_names:
             continue
-        v = np.asarray(_as_str(t[c]).to_numpy(zero_copy_only=False), dtype=object)
+        v = np.asarray(plain(t[c]).to_numpy(zero_copy_only=False), dtype=object)
         filled = pc.is_valid(t[c]).to_numpy(zero_copy_only=False).astype(bool) & (which == "")
         which[filled] = c
         rid[filled] = v[filled]
@@ -531,9 +525,9 @@ def conflict_has_versions(catalog: Catalog, reads: dict[str, ReadResult], log: P
         {
             "which": c_which,
             "rid": c_id,
-            "field": _as_str(ct["field"]).to_pandas().astype(object),
-            "value": _as_str(ct["value_as_stated"]).to_pandas().astype(object),
-            "disputes": _as_str(ct["stance"]).to_pandas().astype(object) == "disputes",
+            "field": plain(ct["field"]).to_pandas().astype(object),
+            "value": plain(ct["value_as_stated"]).to_pandas().astype(object),
+            "disputes": plain(ct["stance"]).to_pandas().astype(object) == "disputes",
         }
     )
     cits = cits[cits["field"].notna()]
@@ -542,7 +536,7 @@ def conflict_has_versions(catalog: Catalog, reads: dict[str, ReadResult], log: P
     )
     k_which, k_id = _record_long(kt, cols)
     conf = pd.DataFrame(
-        {"which": k_which, "rid": k_id, "field": _as_str(kt["field"]).to_pandas().astype(object)}
+        {"which": k_which, "rid": k_id, "field": plain(kt["field"]).to_pandas().astype(object)}
     )
     merged = conf.merge(agg, how="left", left_on=["which", "rid", "field"], right_index=True)
     ok = (merged["n_values"].fillna(0) >= 2) | merged["disputes"].fillna(False).astype(bool)
@@ -560,7 +554,7 @@ def contested_matches_disputes(
     cr = reads.get("citations")
     if cr is None or not cr.ok:
         return
-    disputes = pc.equal(_as_str(cr.typed["stance"]), "disputes")
+    disputes = pc.equal(plain(cr.typed["stance"]), "disputes")
     for name, r in reads.items():
         if not r.ok or "contested" not in r.typed.column_names:
             continue
@@ -592,7 +586,7 @@ def inference_marked_inferred(r: ReadResult, log: ProblemLog) -> None:
     inference, and an inference says in its note what it rests on."""
     if not {"certainty", "note"} <= set(r.typed.column_names):
         return
-    certainty = _as_str(r.typed["certainty"])
+    certainty = plain(r.typed["certainty"])
     note = r.typed["note"]
     says_inferred = pc.fill_null(
         pc.match_substring_regex(note, INFERENCE_NOTE.pattern, ignore_case=True), False
@@ -687,7 +681,7 @@ def conflict_between_voices(
     # only the citations that dispute a record or state a version of a field speak here
     t = cr.typed
     speaks = pc.or_(
-        pc.fill_null(pc.equal(_as_str(t["stance"]), "disputes"), False),
+        pc.fill_null(pc.equal(plain(t["stance"]), "disputes"), False),
         pc.and_(pc.is_valid(t["field"]), pc.is_valid(t["value_as_stated"])),
     )
     rows = np.flatnonzero(_np_bool(speaks))
@@ -695,7 +689,7 @@ def conflict_between_voices(
     c_which, c_id = _record_long(t, cols)
     fields = t["field"].to_pylist()
     values = t["value_as_stated"].to_pylist()
-    stances = _as_str(t["stance"]).to_pylist()
+    stances = plain(t["stance"]).to_pylist()
     sources = t["source_id"].to_pylist()
     for i, (which, rid) in enumerate(zip(c_which, c_id, strict=True)):
         if stances[i] == "disputes":

@@ -27,6 +27,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ca_militancy.core.strict_csv import plain
+
 if TYPE_CHECKING:
     from ca_militancy.core.catalog import Catalog, TableSchema
     from ca_militancy.core.problems import ProblemLog
@@ -225,15 +227,15 @@ class _Citations:
         n = t.num_rows
         # the first filled reference names the record (exactly-one-reference reports the rest)
         self.record = (
-            pc.coalesce(*(_plain(t[c]) for c, _ in refs)) if refs else pa.nulls(n, pa.string())
+            pc.coalesce(*(plain(t[c]) for c, _ in refs)) if refs else pa.nulls(n, pa.string())
         )
         target = pa.nulls(n, pa.string())
         for c, name in reversed(refs):
             target = pc.if_else(pc.is_valid(t[c]), pa.scalar(name), target)
         self.target = target
-        self.field = _plain(t["field"]) if "field" in t.column_names else pa.nulls(n, pa.string())
+        self.field = plain(t["field"]) if "field" in t.column_names else pa.nulls(n, pa.string())
         self.citation_id = t["citation_id"]
-        excerpt = pc.fill_null(_plain(t["excerpt"]), "") if "excerpt" in t.column_names else None
+        excerpt = pc.fill_null(plain(t["excerpt"]), "") if "excerpt" in t.column_names else None
         if excerpt is None:
             self.excerpt_code, self.excerpts = np.zeros(n, dtype=np.int64), [""]
         else:
@@ -251,7 +253,7 @@ class _Citations:
         codes = {lang: i for i, lang in enumerate(self.languages)}
         src_ids = pa.array(list(languages), pa.string())
         src_code = pa.array([codes[languages[s]] for s in languages], pa.int64())
-        where = pc.index_in(_plain(t["source_id"]), value_set=src_ids)
+        where = pc.index_in(plain(t["source_id"]), value_set=src_ids)
         self.language_code = (
             pc.fill_null(pc.take(src_code, where), codes["en"]).to_numpy(zero_copy_only=False)
             if len(src_ids)
@@ -292,13 +294,6 @@ class _Citations:
         )
 
 
-def _plain(col: Any) -> Any:
-    """A dictionary-encoded column read as plain strings (comparisons and joins want those)."""
-    if pa.types.is_dictionary(col.type):
-        return col.cast(col.type.value_type)
-    return col
-
-
 @dataclass(frozen=True, slots=True)
 class Excerpt:
     """An excerpt as the value checks read it, prepared once per distinct text: normalized
@@ -329,7 +324,7 @@ class EvidenceReport:
 def _filled(col: Any) -> np.ndarray:
     """Where a fact field holds a claim: not empty, not "unknown", and not a false flag (the
     absence of a claim, not a fact to cite)."""
-    col = _plain(col)
+    col = plain(col)
     mask = pc.is_valid(col)
     if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
         mask = pc.and_(mask, pc.not_equal(col, "unknown"))
@@ -383,7 +378,7 @@ def _check_table(
     """Every filled fact field of one table is named by a citation on its record, and its value
     is in the words of one of those citations (or one of them says how it was derived)."""
     t = r.typed
-    ids = _plain(t[schema.primary_key[0]])
+    ids = plain(t[schema.primary_key[0]])
     has_id = pc.is_valid(ids).to_numpy(zero_copy_only=False)
     for fname in schema.cited_fields:
         if fname not in t.column_names:
@@ -432,7 +427,7 @@ def _check_values(
     it was derived (a date whose year comes from the article's date line still has its day and
     month checked: the words are tried first, the derivation is the fallback)."""
     check, what, found_in, _applies = test
-    ids = _plain(r.typed[schema.primary_key[0]])
+    ids = plain(r.typed[schema.primary_key[0]])
     left = pa.table({"record_id": ids.take(rows), "row": pa.array(rows, pa.int64())})
     joined = left.join(offered.select(["record_id", "cit"]), "record_id", join_type="inner")
     order = pc.sort_indices(joined, [("row", "ascending"), ("cit", "ascending")])
@@ -491,7 +486,7 @@ ALIAS_FIELD = "alias"
 def _precision_column(schema: TableSchema, t: pa.Table, fname: str) -> Any:
     m = DATE_FIELD.match(fname)
     if m and f"{m.group(1)}_precision" in t.column_names:
-        return _plain(t[f"{m.group(1)}_precision"])
+        return plain(t[f"{m.group(1)}_precision"])
     return None
 
 

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ca_militancy.core.problems import ProblemLog
+from ca_militancy.core.strict_csv import plain
 
 WRITER_SETTINGS = {
     "compression": "zstd",
@@ -58,13 +59,6 @@ def write_parquet(table: pa.Table, path: Path) -> None:
     pq.write_table(with_pandas_metadata(table), path, **WRITER_SETTINGS)
 
 
-def _plain(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Dictionary columns as plain strings: compare values, not layout. Chunking needs no
-    normalizing (``ChunkedArray.equals`` compares contents), and comparing column by column
-    avoids combined copies of whole tables (the build's peak memory at scale)."""
-    return col.cast(col.type.value_type) if pa.types.is_dictionary(col.type) else col
-
-
 def check_read_back(name: str, table: pa.Table, path: Path, log: ProblemLog) -> None:
     """The Parquet copy reads back equal to the typed CSV (values, nulls, Unicode, types)."""
     back = pq.read_table(path)
@@ -76,7 +70,9 @@ def check_read_back(name: str, table: pa.Table, path: Path, log: ProblemLog) -> 
         )  # fmt: skip
         return
     for col in table.column_names:
-        if not _plain(table[col]).equals(_plain(back[col])):
+        # plain values compared column by column: chunking needs no normalizing, and whole-table
+        # copies would be the build's peak memory at scale
+        if not plain(table[col]).equals(plain(back[col])):
             log.add(
                 name, file, None, col, None, "parquet-read-back",
                 "column reads back different from the typed CSV",

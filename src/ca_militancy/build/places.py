@@ -31,6 +31,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ca_militancy.core.strict_csv import plain
+
 if TYPE_CHECKING:
     from ca_militancy.core.catalog import Catalog
     from ca_militancy.core.problems import ProblemLog
@@ -59,9 +61,7 @@ GAZETTEER_MIN_POPULATION = 1000
 
 
 def _text(col: pa.ChunkedArray) -> np.ndarray:
-    if pa.types.is_dictionary(col.type):
-        col = col.cast(col.type.value_type)
-    return np.asarray(col.to_numpy(zero_copy_only=False), dtype=object)
+    return np.asarray(plain(col).to_numpy(zero_copy_only=False), dtype=object)
 
 
 def _number(col: pa.ChunkedArray) -> np.ndarray:

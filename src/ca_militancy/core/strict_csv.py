@@ -49,6 +49,12 @@ class ReadResult:
         return self.typed is not None
 
 
+def plain(col: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """A dictionary-encoded (enum) column as its plain values, any other column as it is:
+    comparisons, joins and conversions read values, not the encoding."""
+    return col.cast(col.type.value_type) if pa.types.is_dictionary(col.type) else col
+
+
 def _line_of_offset(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
